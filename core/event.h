@@ -1,0 +1,66 @@
+/*
+ * The event model: one observation (one sighting) of an event, as stored in the events
+ * table of DESIGN.md. Every string field is owned by the event (NULL = absent) and
+ * released by event_done(). attrs and data are JSON texts.
+ */
+#ifndef ES_EVENT_H
+#define ES_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ES_TIME_NONE INT64_MIN /* time_us / observed_us absent */
+
+/* Fields in the order of the events table; used to address string fields generically. */
+#define EVENT_STR_FIELDS(X)                                                                        \
+    X(location)                                                                                    \
+    X(event_id)                                                                                    \
+    X(type)                                                                                        \
+    X(source)                                                                                      \
+    X(subject)                                                                                     \
+    X(partition_key)                                                                               \
+    X(sequence)                                                                                    \
+    X(time_raw)                                                                                    \
+    X(correlation_id)                                                                              \
+    X(causation_id)                                                                                \
+    X(transport)                                                                                   \
+    X(channel)                                                                                     \
+    X(direction)                                                                                   \
+    X(vclock)                                                                                      \
+    X(data)                                                                                        \
+    X(attrs)
+
+struct event {
+    char *location;       /* file:line, "frame 12", "orders/2@1532"; unique per origin */
+    char *event_id;       /* envelope id */
+    char *type;           /* envelope type */
+    char *source;         /* producer (CloudEvents source / service) */
+    char *subject;        /* CloudEvents subject */
+    char *partition_key;  /* ordering key; NULL falls back to subject in checks */
+    char *sequence;       /* producer sequence as written */
+    char *time_raw;       /* producer time as written */
+    char *correlation_id; /* business process id */
+    char *causation_id;   /* event_id of the cause */
+    char *transport;      /* file|http|kafka|amqp|mqtt|nats */
+    char *channel;        /* topic / queue / subject / URL path */
+    char *direction;      /* publish | deliver | log */
+    char *vclock;         /* canonical JSON object, keys sorted */
+    char *data;           /* payload: JSON text, or a JSON string holding non-JSON bytes */
+    char *attrs;          /* JSON object of every attribute not mapped to a column */
+    int64_t time_us;      /* producer time, UTC µs since epoch, or ES_TIME_NONE */
+    int64_t observed_us;  /* observation time, UTC µs, or ES_TIME_NONE */
+    uint64_t payload_hash; /* hash of data (0 when data is NULL) */
+};
+
+void event_init(struct event *ev);
+void event_done(struct event *ev); /* frees every field, then event_init() */
+
+/* Replaces *field with a copy of the first len bytes of s (s may be NULL: clears). */
+void event_set(char **field, const char *s, size_t len);
+/* Same with a NUL-terminated string. */
+void event_set_str(char **field, const char *s);
+
+/* 64-bit FNV-1a of len bytes; used for payload_hash and hashed keys. Never returns 0. */
+uint64_t event_hash(const void *p, size_t len);
+
+#endif
