@@ -1,0 +1,69 @@
+/*
+ * Where every collector (files, pcap, taps) hands its records: events go to the store
+ * (with counts), unreadable records to the rejects table and to an optional callback the
+ * CLI uses to print a counted line on stderr. Collectors never print.
+ *
+ * A sink may store asynchronously (a writer thread); sink_flush() waits until everything
+ * handed over is committed, sink_done() flushes and stops.
+ */
+#ifndef ES_SINK_H
+#define ES_SINK_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "core/envelope.h"
+#include "core/err.h"
+#include "core/event.h"
+#include "core/store.h"
+
+struct sink_counts {
+    uint64_t stored;   /* new observations written */
+    uint64_t present;  /* already in the store (same origin and location) */
+    uint64_t rejected; /* records kept in rejects */
+    uint64_t bytes;    /* input bytes consumed, for progress */
+};
+
+typedef void (*sink_reject_fn)(void *ctx, const char *location, const char *reason,
+                               const char *detail);
+
+struct sink {
+    struct store *st;                 /* borrowed */
+    int64_t origin;                   /* current origin row (store_origin) */
+    const struct envelope_map *map;   /* user field map, may be NULL */
+    struct sink_counts counts;        /* totals so far */
+    sink_reject_fn on_reject;         /* may be NULL */
+    void *reject_ctx;
+    volatile sig_atomic_t *stop;      /* set to non-zero (SIGINT) to make collectors stop */
+    unsigned no_payload : 1;          /* --no-payload: drop data before storing */
+    void *priv;                       /* implementation state (writer thread) */
+};
+
+/* Initialises s over st. */
+void sink_init(struct sink *s, struct store *st);
+/* Flushes and releases implementation state; counts stay readable. */
+int sink_done(struct sink *s) ES_WARN_UNUSED;
+
+/* Finds or creates the origin (kind, uri) and makes it current. */
+int sink_origin(struct sink *s, const char *kind, const char *uri) ES_WARN_UNUSED;
+
+/*
+ * Stores ev (taking ownership of its fields: ev is reset to empty on return).
+ * Computes payload_hash when data is set and the hash is 0.
+ */
+int sink_event_take(struct sink *s, struct event *ev) ES_WARN_UNUSED;
+
+/* Keeps a record that could not be read (see store_add_reject) and reports it. */
+int sink_reject(struct sink *s, const char *location, const char *reason, const char *detail,
+                const void *excerpt, size_t excerpt_len) ES_WARN_UNUSED;
+
+/* Commits everything handed over so far; readers then see it. */
+int sink_flush(struct sink *s) ES_WARN_UNUSED;
+
+/* 1 when the collector should stop (Ctrl-C). */
+static inline int sink_stopping(const struct sink *s)
+{
+    return s->stop != NULL && *s->stop != 0;
+}
+
+#endif
