@@ -19,7 +19,7 @@ DEMO_DB     ?= $(BUILD)/demo.db
 DEPS = build-essential cmake pkg-config libsqlite3-dev libjansson-dev libncurses-dev \
        libpcap-dev zlib1g-dev libzstd-dev liblz4-dev libmosquitto-dev librabbitmq-dev \
        librdkafka-dev libnats-dev sqlite3 tmux tcpdump mosquitto mosquitto-clients \
-       amqp-tools nats-server rabbitmq-server python3 clang libclang-rt-14-dev
+       amqp-tools nats-server rabbitmq-server kafkacat python3 clang libclang-rt-14-dev time
 
 .PHONY: all deps build test asan bench fuzz demo install clean
 
@@ -28,10 +28,8 @@ all: build
 deps:
 	@DEPS="$(DEPS)" sh scripts/deps.sh
 
-$(BUILD)/Makefile: CMakeLists.txt
-	cmake -S . -B $(BUILD) -DES_BUILD_TESTS=ON $(CMAKE_FLAGS)
-
-build: deps $(BUILD)/Makefile
+build: deps
+	@cmake -S . -B $(BUILD) -DES_BUILD_TESTS=ON $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: build
