@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target of a build made with -DES_FUZZERS=ON for SECONDS each,
+# starting from (and adding to) the committed corpus; a crash input is left in
+# tests/fuzz/crashes/<target>/ to be committed as a regression case.
+# usage: tests/fuzz/run.sh BUILD_DIR [SECONDS]
+set -u
+build=${1:?usage: run.sh BUILD_DIR [SECONDS]}
+secs=${2:-60}
+src=$(cd "$(dirname "$0")" && pwd)
+fail=0
+ran=0
+for bin in "$build"/tests/fuzz_*_fuzzer; do
+    [ -x "$bin" ] || continue
+    name=$(basename "$bin" _fuzzer)
+    short=${name#fuzz_}
+    corpus="$src/corpus/$short"
+    crashes="$src/crashes/$short"
+    mkdir -p "$corpus" "$crashes"
+    dict=()
+    [ -f "$src/$short.dict" ] && dict=(-dict="$src/$short.dict")
+    echo "== $short: ${secs}s"
+    if ! "$bin" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+        -artifact_prefix="$crashes/" "${dict[@]}" "$corpus" >"$build/fuzz-$short.log" 2>&1; then
+        echo "!! $short: crash or failure, see $build/fuzz-$short.log and $crashes/"
+        fail=$((fail + 1))
+    fi
+    grep -E '^(Done|#[0-9]+.*DONE)' "$build/fuzz-$short.log" | tail -1
+    ran=$((ran + 1))
+done
+echo "$((ran - fail)) passed, $fail failed"
+[ "$fail" -eq 0 ]
