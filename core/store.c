@@ -1,0 +1,943 @@
+/*
+ * The SQLite store of DESIGN.md ("The store"): opening with refusal of foreign, corrupt or
+ * newer files, the schema and its migrations, and the batched writer (prepared statements,
+ * big transactions committed on size and on time, secondary indexes deferred during a bulk
+ * load into an empty or small store). docs/internals/STORE.md explains the write path.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xmalloc.h"
+
+/* ---- Schema ------------------------------------------------------------------------ */
+
+/*
+ * Version 1: the tables of DESIGN.md. Every column is commented: users query these with
+ * sqlite3, the names are a public contract. Indexes live in store_indexes[] below so a bulk
+ * load can defer them; a migration that adds an index adds a row there and creates it.
+ */
+static const char schema_v1[] =
+    "CREATE TABLE IF NOT EXISTS meta(\n"
+    "  key   TEXT PRIMARY KEY, -- application, schema_version, created_at, indexes_deferred\n"
+    "  value TEXT              -- its value, as text\n"
+    ");\n"
+    "CREATE TABLE origins(\n"
+    "  id         INTEGER PRIMARY KEY, -- referenced by events.origin_id and rejects.origin_id\n"
+    "  kind       TEXT NOT NULL,       -- file | pcap | capture | tap\n"
+    "  uri        TEXT NOT NULL,       -- file path, capture interface, or broker URL\n"
+    "  first_seen TEXT NOT NULL,       -- UTC time (ISO 8601) this origin was first ingested\n"
+    "  UNIQUE(kind, uri)\n"
+    ");\n"
+    "CREATE TABLE events(\n"
+    "  seq            INTEGER PRIMARY KEY, -- observation order within the store\n"
+    "  origin_id      INTEGER,  -- origins.id this observation came from\n"
+    "  location       TEXT,     -- file:line, pcap frame number, partition@offset\n"
+    "  event_id       TEXT,     -- envelope id (CloudEvents id)\n"
+    "  type           TEXT,     -- envelope type, e.g. OrderPlaced\n"
+    "  source         TEXT,     -- producer (CloudEvents source / service)\n"
+    "  subject        TEXT,     -- CloudEvents subject\n"
+    "  partition_key  TEXT,     -- ordering key (NULL: checks fall back to subject)\n"
+    "  sequence       TEXT,     -- producer sequence number as written\n"
+    "  time_us        INTEGER,  -- producer's time, UTC microseconds since the epoch\n"
+    "  time_raw       TEXT,     -- producer's time as written\n"
+    "  observed_us    INTEGER,  -- when observed: capture, log-line or delivery time, UTC us\n"
+    "  correlation_id TEXT,     -- business process id\n"
+    "  causation_id   TEXT,     -- event_id of the event that caused this one\n"
+    "  transport      TEXT,     -- file | http | kafka | amqp | mqtt | nats\n"
+    "  channel        TEXT,     -- topic / queue / subject / URL path\n"
+    "  direction      TEXT,     -- publish | deliver | log\n"
+    "  vclock         TEXT,     -- vector clock: canonical JSON object, keys sorted\n"
+    "  payload_hash   INTEGER,  -- 64-bit FNV-1a of data (NULL without data)\n"
+    "  data           TEXT,     -- payload, JSON text\n"
+    "  attrs          TEXT,     -- JSON object of every attribute not mapped to a column\n"
+    "  UNIQUE(origin_id, location) -- re-ingesting the same input adds nothing\n"
+    ");\n"
+    "CREATE TABLE findings(\n"
+    "  id             INTEGER PRIMARY KEY, -- finding number\n"
+    "  kind           TEXT,     -- e.g. duplicate.exact, causality.orphan (DESIGN.md)\n"
+    "  severity       TEXT,     -- error | warning | info\n"
+    "  correlation_id TEXT,     -- process the finding belongs to (may be NULL)\n"
+    "  event_seq      INTEGER,  -- events.seq of the offending event\n"
+    "  related_seq    INTEGER,  -- events.seq of its context (cause, first copy), or NULL\n"
+    "  message        TEXT,     -- one line a person can act on\n"
+    "  detail         TEXT      -- JSON object with the numbers behind the message\n"
+    ");\n"
+    "CREATE TABLE rejects(\n"
+    "  origin_id INTEGER, -- origins.id of the input\n"
+    "  location  TEXT,    -- where the unreadable record is (file:line, frame N, ...)\n"
+    "  reason    TEXT,    -- snake_case reason, e.g. json_syntax_error\n"
+    "  excerpt   TEXT,    -- the record's first bytes, invalid UTF-8 and NUL replaced\n"
+    "  UNIQUE(origin_id, location, reason) -- re-ingesting keeps one row per bad record\n"
+    ");\n"
+    "CREATE INDEX IF NOT EXISTS findings_correlation ON findings(correlation_id);\n"
+    "CREATE INDEX IF NOT EXISTS findings_event ON findings(event_seq);\n";
+
+/* One step of the schema's history: applying every step above the file's version. */
+struct store_migration {
+    int version;     /* schema_version after this step */
+    const char *sql; /* statements to run, in the migration's transaction */
+};
+
+static const struct store_migration store_migrations[] = {
+    {1, schema_v1},
+    /* {2, "ALTER TABLE events ADD COLUMN ...;"}, */
+};
+
+/* Secondary indexes on events: dropped during a bulk load into a small store. */
+struct store_index {
+    const char *name;
+    const char *create;
+};
+
+static const struct store_index store_indexes[] = {
+    {"events_correlation",
+     "CREATE INDEX IF NOT EXISTS events_correlation ON events(correlation_id)"},
+    {"events_causation", "CREATE INDEX IF NOT EXISTS events_causation ON events(causation_id)"},
+    {"events_event_id", "CREATE INDEX IF NOT EXISTS events_event_id ON events(event_id)"},
+    {"events_time", "CREATE INDEX IF NOT EXISTS events_time ON events(time_us)"},
+};
+
+#define NINDEXES (sizeof store_indexes / sizeof store_indexes[0])
+#define NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
+
+/* Rows per transaction, and the longest a transaction stays open (readers see progress). */
+#define STORE_BATCH_ROWS 5000
+#define STORE_BULK_BATCH_ROWS 50000
+#define STORE_BATCH_MS 1000
+/* A bulk load defers indexes when the store holds at most this many rows (or fewer than
+ * the load is expected to add). */
+#define STORE_BULK_SMALL 200000
+
+static const char *const event_insert_sql =
+    "INSERT OR IGNORE INTO events(origin_id, location, event_id, type, source, subject,"
+    " partition_key, sequence, time_us, time_raw, observed_us, correlation_id, causation_id,"
+    " transport, channel, direction, vclock, payload_hash, data, attrs)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+    " ?19, ?20)";
+
+/* ---- The handle -------------------------------------------------------------------- */
+
+struct store {
+    sqlite3 *db;
+    char *path;
+    unsigned flags;
+    char err[512];              /* last error: statement name and SQLite's message */
+    sqlite3_stmt *ins_event;    /* event_insert_sql */
+    sqlite3_stmt *ins_reject;   /* INSERT OR IGNORE INTO rejects */
+    sqlite3_stmt *sel_origin;   /* SELECT id FROM origins WHERE kind, uri */
+    sqlite3_stmt *ins_origin;   /* INSERT INTO origins */
+    int in_txn;                 /* a write transaction is open */
+    unsigned pending;           /* rows written in the open transaction */
+    unsigned batch_rows;        /* commit after this many rows */
+    int64_t txn_start_ms;       /* monotonic time the transaction began */
+    int bulk;                   /* between store_bulk_begin and store_bulk_end */
+    int deferred;               /* secondary indexes dropped, to recreate at bulk end */
+};
+
+static atomic_int fault_countdown; /* store_fault_after: 0 = off */
+
+void store_fault_after(int n)
+{
+    atomic_store(&fault_countdown, n);
+}
+
+/* 1 when the fault hook says this SQLite call must fail. */
+static int fault_hit(void)
+{
+    int n = atomic_load(&fault_countdown);
+
+    while (n > 0) {
+        if (atomic_compare_exchange_weak(&fault_countdown, &n, n - 1))
+            return n == 1;
+    }
+    return 0;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void set_err(struct store *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_err(struct store *st, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(st->err, sizeof st->err, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- The one wrapper around SQLite calls (fault injection, error text) ------------------ */
+
+/* Prepares sql into *out; what names the statement in errors. */
+static int db_prepare(struct store *st, const char *what, const char *sql, sqlite3_stmt **out)
+{
+    int rc;
+
+    *out = NULL;
+    if (fault_hit()) {
+        set_err(st, "%s: injected fault (store_fault_after)", what);
+        return ES_ESTORE;
+    }
+    rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
+    if (rc != SQLITE_OK) {
+        set_err(st, "%s: %s", what, sqlite3_errmsg(st->db));
+        return ES_ESTORE;
+    }
+    return ES_OK;
+}
+
+/* Steps s once; *row (may be NULL) is 1 on SQLITE_ROW. Resets s when done or failed. */
+static int db_step(struct store *st, const char *what, sqlite3_stmt *s, int *row)
+{
+    int rc;
+
+    if (row)
+        *row = 0;
+    if (fault_hit()) {
+        sqlite3_reset(s);
+        set_err(st, "%s: injected fault (store_fault_after)", what);
+        return ES_ESTORE;
+    }
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW && row) {
+        *row = 1;
+        return ES_OK;
+    }
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+        sqlite3_reset(s);
+        return ES_OK;
+    }
+    set_err(st, "%s: %s", what, sqlite3_errmsg(st->db));
+    sqlite3_reset(s);
+    return ES_ESTORE;
+}
+
+/* Runs a constant SQL text (no input data in it). */
+static int db_exec(struct store *st, const char *what, const char *sql)
+{
+    char *msg = NULL;
+    int rc;
+
+    if (fault_hit()) {
+        set_err(st, "%s: injected fault (store_fault_after)", what);
+        return ES_ESTORE;
+    }
+    rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        set_err(st, "%s: %s", what, msg ? msg : sqlite3_errmsg(st->db));
+        sqlite3_free(msg);
+        return ES_ESTORE;
+    }
+    return ES_OK;
+}
+
+/* ---- Transactions ------------------------------------------------------------------ */
+
+static int txn_begin(struct store *st)
+{
+    int rc;
+
+    if (st->in_txn)
+        return ES_OK;
+    rc = db_exec(st, "begin transaction", "BEGIN IMMEDIATE");
+    if (rc != ES_OK)
+        return rc;
+    st->in_txn = 1;
+    st->pending = 0;
+    st->txn_start_ms = now_ms();
+    return ES_OK;
+}
+
+/* Rolls back the open transaction after a failure, so the store stays as last committed. */
+static void txn_abort(struct store *st)
+{
+    if (!st->in_txn)
+        return;
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    st->in_txn = 0;
+    st->pending = 0;
+}
+
+int store_commit(struct store *st)
+{
+    int rc;
+
+    if (!st->in_txn)
+        return ES_OK;
+    rc = db_exec(st, "commit", "COMMIT");
+    if (rc != ES_OK) {
+        txn_abort(st);
+        return rc;
+    }
+    st->in_txn = 0;
+    st->pending = 0;
+    return ES_OK;
+}
+
+/* Commits when the batch is full or has been open long enough. */
+static int txn_maybe_commit(struct store *st)
+{
+    if (st->pending >= st->batch_rows ||
+        ((st->pending & 255) == 0 && now_ms() - st->txn_start_ms >= STORE_BATCH_MS))
+        return store_commit(st);
+    return ES_OK;
+}
+
+/* ---- Opening ----------------------------------------------------------------------- */
+
+/* The file's first 16 bytes are SQLite's header: 1 yes, 0 no, -1 empty file. */
+static int has_sqlite_header(const char *path)
+{
+    static const char magic[16] = "SQLite format 3";
+    char buf[16];
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return 0;
+    n = read(fd, buf, sizeof buf);
+    close(fd);
+    if (n == 0)
+        return -1;
+    return n == (ssize_t)sizeof buf && memcmp(buf, magic, sizeof buf) == 0;
+}
+
+/* Reads meta[key] into buf (empty when absent). Returns SQLite's rc of the lookup. */
+static int meta_get(sqlite3 *db, const char *key, char *buf, size_t len)
+{
+    sqlite3_stmt *s = NULL;
+    int rc;
+
+    buf[0] = '\0';
+    rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?1", -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *v = sqlite3_column_text(s, 0);
+        snprintf(buf, len, "%s", v ? (const char *)v : "");
+        rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int meta_set(struct store *st, const char *key, const char *value)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = db_prepare(st, "set meta", "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
+                        &s);
+
+    if (rc != ES_OK)
+        return rc;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+    rc = db_step(st, "set meta", s, NULL);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int meta_delete(struct store *st, const char *key)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = db_prepare(st, "delete meta", "DELETE FROM meta WHERE key = ?1", &s);
+
+    if (rc != ES_OK)
+        return rc;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    rc = db_step(st, "delete meta", s, NULL);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/*
+ * Looks at an existing file without writing to it: an SQLite header, our meta marker and a
+ * schema version we understand. *version is 0 for an SQLite file without any table (a new,
+ * empty database we may initialise). Returns ES_OK or ES_EFOREIGN with err set.
+ */
+static int inspect_file(const char *path, int *version, char *err, size_t errlen)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    char app[64], ver[32];
+    int rc, ntables = 0, hdr;
+    long v;
+    char *end;
+
+    *version = 0;
+    hdr = has_sqlite_header(path);
+    if (hdr < 0)
+        return ES_OK; /* zero bytes: nothing to lose, SQLite treats it as an empty database */
+    if (hdr == 0) {
+        snprintf(err, errlen,
+                 "%s is not an eventscope store: it is not an SQLite database (wrong file "
+                 "header); refusing to open or modify it.",
+                 path);
+        return ES_EFOREIGN;
+    }
+    rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    if (rc == SQLITE_OK)
+        sqlite3_busy_timeout(db, 5000);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
+                                -1, &s, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            ntables = sqlite3_column_int(s, 0);
+            rc = SQLITE_OK;
+        }
+        sqlite3_finalize(s);
+    }
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen,
+                 "%s cannot be read as an SQLite database (%s); it may be corrupt or not a "
+                 "store; refusing to modify it.",
+                 path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return rc == SQLITE_BUSY ? ES_ESTORE : ES_EFOREIGN;
+    }
+    if (ntables == 0) {
+        sqlite3_close(db);
+        return ES_OK;
+    }
+    rc = meta_get(db, "application", app, sizeof app);
+    if (rc == SQLITE_OK)
+        rc = meta_get(db, "schema_version", ver, sizeof ver);
+    if (rc != SQLITE_OK || strcmp(app, "eventscope") != 0) {
+        snprintf(err, errlen,
+                 "%s is an SQLite database but not an eventscope store (no eventscope marker "
+                 "in a meta table); refusing to modify it.",
+                 path);
+        sqlite3_close(db);
+        return ES_EFOREIGN;
+    }
+    sqlite3_close(db);
+    errno = 0;
+    v = strtol(ver, &end, 10);
+    if (ver[0] == '\0' || *end != '\0' || errno != 0 || v < 1 || v > 1000000) {
+        snprintf(err, errlen,
+                 "%s is an eventscope store with an unreadable schema_version '%s'; refusing "
+                 "to modify it.",
+                 path, ver);
+        return ES_EFOREIGN;
+    }
+    if (v > STORE_SCHEMA_VERSION) {
+        snprintf(err, errlen,
+                 "%s was written by a newer eventscope (store schema version %ld; this "
+                 "version understands up to %d); refusing to modify it: upgrade eventscope.",
+                 path, v, STORE_SCHEMA_VERSION);
+        return ES_EFOREIGN;
+    }
+    *version = (int)v;
+    return ES_OK;
+}
+
+static void iso_now(char *buf, size_t len)
+{
+    struct timespec ts;
+    struct tm tm;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int create_indexes(struct store *st)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < NINDEXES; i++) {
+        rc = db_exec(st, store_indexes[i].name, store_indexes[i].create);
+        if (rc != ES_OK)
+            return rc;
+    }
+    return ES_OK;
+}
+
+/*
+ * Brings the schema to STORE_SCHEMA_VERSION in one transaction (re-reading the version
+ * inside it, so two processes creating one store at once do not both migrate), and
+ * recreates indexes a crashed bulk load left deferred.
+ */
+static int migrate(struct store *st)
+{
+    char ver[32], app[64], deferred[32], stamp[32];
+    int rc, v = 0;
+    size_t i;
+
+    rc = txn_begin(st);
+    if (rc != ES_OK)
+        return rc;
+    if (meta_get(st->db, "application", app, sizeof app) != SQLITE_OK)
+        app[0] = '\0';
+    if (strcmp(app, "eventscope") == 0 &&
+        meta_get(st->db, "schema_version", ver, sizeof ver) == SQLITE_OK)
+        v = atoi(ver);
+    if (v > STORE_SCHEMA_VERSION) {
+        txn_abort(st);
+        set_err(st, "%s was written by a newer eventscope (store schema version %d); refusing "
+                    "to modify it.", st->path, v);
+        return ES_EFOREIGN;
+    }
+    for (i = 0; i < NMIGRATIONS; i++) {
+        if (store_migrations[i].version <= v)
+            continue;
+        rc = db_exec(st, "migrate schema", store_migrations[i].sql);
+        if (rc != ES_OK)
+            goto fail;
+        if (store_migrations[i].version == 1) {
+            rc = create_indexes(st);
+            if (rc != ES_OK)
+                goto fail;
+            iso_now(stamp, sizeof stamp);
+            rc = meta_set(st, "application", "eventscope");
+            if (rc == ES_OK)
+                rc = meta_set(st, "created_at", stamp);
+            if (rc != ES_OK)
+                goto fail;
+        }
+        snprintf(ver, sizeof ver, "%d", store_migrations[i].version);
+        rc = meta_set(st, "schema_version", ver);
+        if (rc != ES_OK)
+            goto fail;
+    }
+    /* A bulk load whose process is gone left the indexes dropped: rebuild them. */
+    if (meta_get(st->db, "indexes_deferred", deferred, sizeof deferred) == SQLITE_OK &&
+        deferred[0] != '\0') {
+        long pid = atol(deferred);
+        if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) {
+            rc = create_indexes(st);
+            if (rc == ES_OK)
+                rc = meta_delete(st, "indexes_deferred");
+            if (rc != ES_OK)
+                goto fail;
+        }
+    }
+    return store_commit(st);
+fail:
+    txn_abort(st);
+    return rc;
+}
+
+static int prepare_writers(struct store *st)
+{
+    int rc = db_prepare(st, "insert event", event_insert_sql, &st->ins_event);
+
+    if (rc == ES_OK)
+        rc = db_prepare(st, "insert reject",
+                        "INSERT OR IGNORE INTO rejects(origin_id, location, reason, excerpt)"
+                        " VALUES (?1, ?2, ?3, ?4)",
+                        &st->ins_reject);
+    if (rc == ES_OK)
+        rc = db_prepare(st, "find origin", "SELECT id FROM origins WHERE kind = ?1 AND uri = ?2",
+                        &st->sel_origin);
+    if (rc == ES_OK)
+        rc = db_prepare(st, "insert origin",
+                        "INSERT INTO origins(kind, uri, first_seen) VALUES (?1, ?2, ?3)",
+                        &st->ins_origin);
+    return rc;
+}
+
+static void store_free(struct store *st)
+{
+    if (st == NULL)
+        return;
+    sqlite3_finalize(st->ins_event);
+    sqlite3_finalize(st->ins_reject);
+    sqlite3_finalize(st->sel_origin);
+    sqlite3_finalize(st->ins_origin);
+    sqlite3_close(st->db);
+    free(st->path);
+    free(st);
+}
+
+int store_open(const char *path, unsigned flags, struct store **out, char *err, size_t errlen)
+{
+    struct store *st;
+    struct stat sb;
+    int rc, version = 0, exists, oflags;
+
+    *out = NULL;
+    if (errlen > 0)
+        err[0] = '\0';
+    exists = stat(path, &sb) == 0;
+    if (exists && S_ISDIR(sb.st_mode)) {
+        snprintf(err, errlen, "%s is a directory, not an eventscope store.", path);
+        return ES_EFOREIGN;
+    }
+    if (!exists && errno != ENOENT) {
+        snprintf(err, errlen, "cannot open store %s: %s.", path, strerror(errno));
+        return ES_EIO;
+    }
+    if (!exists && !(flags & STORE_CREATE)) {
+        snprintf(err, errlen,
+                 "no store at %s; create one with `eventscope -d %s ingest PATH`.", path, path);
+        return ES_ENOTFOUND;
+    }
+    /* Check an existing file read-only before anything may write to it. */
+    if (exists) {
+        rc = inspect_file(path, &version, err, errlen);
+        if (rc != ES_OK)
+            return rc;
+        if (version == 0 && (flags & STORE_READONLY)) {
+            snprintf(err, errlen,
+                     "%s is an empty database, not yet an eventscope store; ingest something "
+                     "first.",
+                     path);
+            return ES_EFOREIGN;
+        }
+    } else {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EEXIST) {
+            snprintf(err, errlen, "cannot create store %s: %s.", path, strerror(errno));
+            return ES_EIO;
+        }
+        if (fd >= 0)
+            close(fd);
+        else if ((rc = inspect_file(path, &version, err, errlen)) != ES_OK)
+            return rc; /* lost a race against another creator: check what it made */
+    }
+
+    st = xcalloc(1, sizeof *st);
+    st->path = xstrdup(path);
+    st->flags = flags;
+    st->batch_rows = STORE_BATCH_ROWS;
+    oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    if (fault_hit()) {
+        snprintf(err, errlen, "cannot open store %s: injected fault (store_fault_after).", path);
+        store_free(st);
+        return ES_ESTORE;
+    }
+    rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open store %s: %s.", path,
+                 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+        store_free(st);
+        return ES_ESTORE;
+    }
+    sqlite3_busy_timeout(st->db, 5000);
+    sqlite3_extended_result_codes(st->db, 1);
+
+    if (!(flags & STORE_READONLY)) {
+        /* Page size only matters for a new file; WAL lets readers run while we write. */
+        rc = db_exec(st, "configure store",
+                     version == 0 ? "PRAGMA page_size = 8192; PRAGMA journal_mode = WAL"
+                                  : "PRAGMA journal_mode = WAL");
+        if (rc == ES_OK)
+            rc = db_exec(st, "configure store",
+                         "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;"
+                         " PRAGMA cache_size = -65536; PRAGMA journal_size_limit = 67108864;"
+                         " PRAGMA foreign_keys = OFF");
+        if (rc == ES_OK)
+            rc = migrate(st);
+        if (rc == ES_OK)
+            rc = prepare_writers(st);
+    } else {
+        rc = db_exec(st, "configure store", "PRAGMA cache_size = -32768; PRAGMA query_only = 1");
+    }
+    if (rc != ES_OK) {
+        snprintf(err, errlen, "cannot open store %s: %s.", path, st->err);
+        store_free(st);
+        return rc;
+    }
+    *out = st;
+    return ES_OK;
+}
+
+void store_close(struct store *st)
+{
+    if (st == NULL)
+        return;
+    if (st->bulk) {
+        if (store_bulk_end(st) != ES_OK)
+            txn_abort(st);
+    }
+    if (store_commit(st) != ES_OK)
+        txn_abort(st);
+    store_free(st);
+}
+
+const char *store_errmsg(const struct store *st)
+{
+    return st->err[0] ? st->err : "no error";
+}
+
+sqlite3 *store_db(struct store *st)
+{
+    return st->db;
+}
+
+/* ---- Writing ----------------------------------------------------------------------- */
+
+int store_origin(struct store *st, const char *kind, const char *uri, int64_t *id)
+{
+    char stamp[32];
+    int rc, row;
+
+    rc = txn_begin(st);
+    if (rc != ES_OK)
+        return rc;
+    sqlite3_bind_text(st->sel_origin, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st->sel_origin, 2, uri, -1, SQLITE_STATIC);
+    rc = db_step(st, "find origin", st->sel_origin, &row);
+    if (rc == ES_OK && row) {
+        *id = sqlite3_column_int64(st->sel_origin, 0);
+        sqlite3_reset(st->sel_origin);
+        sqlite3_clear_bindings(st->sel_origin);
+        return ES_OK;
+    }
+    sqlite3_clear_bindings(st->sel_origin);
+    if (rc != ES_OK)
+        goto fail;
+    iso_now(stamp, sizeof stamp);
+    sqlite3_bind_text(st->ins_origin, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st->ins_origin, 2, uri, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st->ins_origin, 3, stamp, -1, SQLITE_STATIC);
+    rc = db_step(st, "insert origin", st->ins_origin, NULL);
+    sqlite3_clear_bindings(st->ins_origin);
+    if (rc != ES_OK)
+        goto fail;
+    *id = sqlite3_last_insert_rowid(st->db);
+    return ES_OK;
+fail:
+    txn_abort(st);
+    return rc;
+}
+
+static void bind_str(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static void bind_time(sqlite3_stmt *s, int i, int64_t v)
+{
+    if (v == ES_TIME_NONE)
+        sqlite3_bind_null(s, i);
+    else
+        sqlite3_bind_int64(s, i, v);
+}
+
+int store_add_event(struct store *st, int64_t origin, const struct event *ev, int *added)
+{
+    sqlite3_stmt *s = st->ins_event;
+    int rc;
+
+    if (added)
+        *added = 0;
+    rc = txn_begin(st);
+    if (rc != ES_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, origin);
+    bind_str(s, 2, ev->location);
+    bind_str(s, 3, ev->event_id);
+    bind_str(s, 4, ev->type);
+    bind_str(s, 5, ev->source);
+    bind_str(s, 6, ev->subject);
+    bind_str(s, 7, ev->partition_key);
+    bind_str(s, 8, ev->sequence);
+    bind_time(s, 9, ev->time_us);
+    bind_str(s, 10, ev->time_raw);
+    bind_time(s, 11, ev->observed_us);
+    bind_str(s, 12, ev->correlation_id);
+    bind_str(s, 13, ev->causation_id);
+    bind_str(s, 14, ev->transport);
+    bind_str(s, 15, ev->channel);
+    bind_str(s, 16, ev->direction);
+    bind_str(s, 17, ev->vclock);
+    if (ev->payload_hash != 0)
+        sqlite3_bind_int64(s, 18, (sqlite3_int64)ev->payload_hash);
+    else
+        sqlite3_bind_null(s, 18);
+    bind_str(s, 19, ev->data);
+    bind_str(s, 20, ev->attrs);
+    rc = db_step(st, "insert event", s, NULL);
+    if (rc != ES_OK) {
+        txn_abort(st);
+        return rc;
+    }
+    if (sqlite3_changes(st->db) > 0) {
+        if (added)
+            *added = 1;
+        st->pending++;
+    }
+    return txn_maybe_commit(st);
+}
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 when p starts an invalid one. */
+static size_t utf8_len(const unsigned char *p, size_t left)
+{
+    size_t n, i;
+    unsigned c = p[0];
+    uint32_t cp;
+
+    if (c >= 0x01 && c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4, cp = c & 0x07;
+    else
+        return 0;
+    if (n > left)
+        return 0;
+    for (i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return n;
+}
+
+int store_add_reject(struct store *st, int64_t origin, const char *location, const char *reason,
+                     const char *excerpt, size_t excerpt_len)
+{
+    static const char repl[] = "\xef\xbf\xbd"; /* U+FFFD for each invalid byte or NUL */
+    const unsigned char *p = (const unsigned char *)excerpt;
+    char *text = NULL;
+    size_t i = 0, o = 0, n;
+    int rc;
+
+    if (excerpt != NULL) {
+        text = xmalloc(excerpt_len * 3 + 1);
+        while (i < excerpt_len) {
+            n = utf8_len(p + i, excerpt_len - i);
+            if (n == 0) {
+                memcpy(text + o, repl, 3);
+                o += 3, i++;
+            } else {
+                memcpy(text + o, p + i, n);
+                o += n, i += n;
+            }
+        }
+        text[o] = '\0';
+    }
+    rc = txn_begin(st);
+    if (rc != ES_OK) {
+        free(text);
+        return rc;
+    }
+    sqlite3_bind_int64(st->ins_reject, 1, origin);
+    bind_str(st->ins_reject, 2, location);
+    bind_str(st->ins_reject, 3, reason);
+    bind_str(st->ins_reject, 4, text);
+    rc = db_step(st, "insert reject", st->ins_reject, NULL);
+    sqlite3_clear_bindings(st->ins_reject);
+    free(text);
+    if (rc != ES_OK) {
+        txn_abort(st);
+        return rc;
+    }
+    st->pending++;
+    return txn_maybe_commit(st);
+}
+
+/* ---- Bulk loads -------------------------------------------------------------------- */
+
+int store_bulk_begin(struct store *st, uint64_t expect)
+{
+    sqlite3_stmt *s = NULL;
+    int64_t rows = 0;
+    char pid[32];
+    size_t i;
+    int rc, row;
+
+    if (st->bulk)
+        return ES_OK;
+    rc = store_commit(st);
+    if (rc != ES_OK)
+        return rc;
+    st->bulk = 1;
+    st->batch_rows = STORE_BULK_BATCH_ROWS;
+    /* max(seq) is a B-tree lookup; close enough to the row count to pick a strategy. */
+    rc = db_prepare(st, "count events", "SELECT coalesce(max(seq), 0) FROM events", &s);
+    if (rc != ES_OK)
+        return rc;
+    rc = db_step(st, "count events", s, &row);
+    if (rc == ES_OK && row)
+        rows = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    if (rc != ES_OK)
+        return rc;
+    if (rows > STORE_BULK_SMALL && (expect == 0 || (uint64_t)rows >= expect))
+        return ES_OK; /* a big store: maintaining indexes beats rebuilding them */
+
+    /* Drop the secondary indexes; a marker tells a later open to rebuild them if we die. */
+    rc = txn_begin(st);
+    if (rc != ES_OK)
+        return rc;
+    snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    rc = meta_set(st, "indexes_deferred", pid);
+    for (i = 0; rc == ES_OK && i < NINDEXES; i++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "DROP INDEX IF EXISTS %s", store_indexes[i].name);
+        rc = db_exec(st, "defer indexes", sql);
+    }
+    if (rc == ES_OK)
+        rc = store_commit(st);
+    if (rc != ES_OK) {
+        txn_abort(st);
+        return rc;
+    }
+    st->deferred = 1;
+    return ES_OK;
+}
+
+int store_bulk_end(struct store *st)
+{
+    int rc;
+
+    if (!st->bulk)
+        return ES_OK;
+    rc = store_commit(st);
+    if (rc != ES_OK)
+        return rc;
+    if (st->deferred) {
+        /* Sorting for CREATE INDEX may use the second core now that parsing is over. */
+        (void)db_exec(st, "configure sorter", "PRAGMA threads = 2");
+        rc = txn_begin(st);
+        if (rc == ES_OK)
+            rc = create_indexes(st);
+        if (rc == ES_OK)
+            rc = meta_delete(st, "indexes_deferred");
+        if (rc == ES_OK)
+            rc = store_commit(st);
+        if (rc != ES_OK) {
+            txn_abort(st);
+            return rc;
+        }
+        st->deferred = 0;
+    }
+    st->bulk = 0;
+    st->batch_rows = STORE_BATCH_ROWS;
+    return ES_OK;
+}
