@@ -1,7 +1,186 @@
-/* The sink: synchronous version, each record straight to the store. */
+/*
+ * The sink: collectors hand over events and rejects; a writer thread stores them, so the
+ * collector (parsing JSON, decoding packets) and SQLite run on two cores. Between them is
+ * a bounded queue (SINK_QUEUE items), so memory stays flat whatever the input size.
+ * Errors of the writer are kept and returned by the next sink call; after an error the
+ * writer drops what is queued. Without a thread (pthread_create failed) it stores inline.
+ */
 #include "collector/sink.h"
 
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "core/xmalloc.h"
+
+#define SINK_QUEUE 4096    /* items waiting for the writer: bounds memory */
+#define SINK_TAKE 512      /* items the writer moves out of the queue at once */
+#define SINK_IDLE_MS 200   /* an idle writer commits after this long, so readers see rows */
+
+enum sink_kind { SINK_EVENT, SINK_REJECT };
+
+struct sink_item {
+    enum sink_kind kind;
+    int64_t origin;
+    struct event ev;  /* SINK_EVENT: owned */
+    char *location;   /* SINK_REJECT: owned strings */
+    char *reason;
+    char *excerpt;
+    size_t excerpt_len;
+};
+
+struct sink_impl {
+    pthread_t thread;
+    int threaded;                 /* the writer thread runs */
+    pthread_mutex_t mu;           /* guards everything below */
+    pthread_mutex_t store_mu;     /* held by whoever is using the store */
+    pthread_cond_t not_empty;     /* writer waits: queue empty */
+    pthread_cond_t changed;       /* producers wait: queue full, or drain/flush progress */
+    struct sink_item *q;          /* ring of SINK_QUEUE items */
+    size_t head, len;             /* first item, items queued */
+    int writer_busy;              /* the writer holds items outside the queue */
+    int writer_waiting;           /* the writer sleeps on not_empty */
+    int quit;                     /* sink_done: the writer exits once the queue is empty */
+    uint64_t flush_req, flush_done; /* flush generations asked / completed */
+    int err;                      /* first error of the writer (ES_OK: none) */
+    uint64_t stored, present;     /* counts from the writer */
+    int uncommitted;              /* rows written since the last commit */
+};
+
+/* ---- Items ------------------------------------------------------------------------- */
+
+static void item_free(struct sink_item *it)
+{
+    if (it->kind == SINK_EVENT) {
+        event_done(&it->ev);
+    } else {
+        free(it->location);
+        free(it->reason);
+        free(it->excerpt);
+    }
+}
+
+/* Stores one item; called by the writer with store_mu held (or inline). */
+static int item_store(struct sink *s, struct sink_item *it, uint64_t *stored, uint64_t *present)
+{
+    int added = 0, rc;
+
+    if (it->kind == SINK_REJECT)
+        return store_add_reject(s->st, it->origin, it->location, it->reason, it->excerpt,
+                                it->excerpt_len);
+    if (s->no_payload)
+        event_set(&it->ev.data, NULL, 0);
+    if (it->ev.data != NULL && it->ev.payload_hash == 0)
+        it->ev.payload_hash = event_hash(it->ev.data, strlen(it->ev.data));
+    rc = store_add_event(s->st, it->origin, &it->ev, &added);
+    if (rc == ES_OK)
+        ++*(added ? stored : present);
+    return rc;
+}
+
+/* ---- The writer thread ------------------------------------------------------------- */
+
+static void deadline_in(struct timespec *ts, long ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    struct sink *s = arg;
+    struct sink_impl *w = s->priv;
+    struct sink_item *batch = xmalloc(SINK_TAKE * sizeof *batch);
+    struct timespec ts;
+    size_t n, i;
+    int rc;
+
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        /* Wait for work; an idle writer commits so readers (and tails) see the rows. */
+        while (w->len == 0 && !w->quit && w->flush_req == w->flush_done) {
+            if (w->uncommitted) {
+                deadline_in(&ts, SINK_IDLE_MS);
+                w->writer_waiting = 1;
+                rc = pthread_cond_timedwait(&w->not_empty, &w->mu, &ts);
+                w->writer_waiting = 0;
+                if (rc != 0 && w->len == 0 && w->flush_req == w->flush_done && !w->quit) {
+                    pthread_mutex_unlock(&w->mu);
+                    pthread_mutex_lock(&w->store_mu);
+                    rc = store_commit(s->st);
+                    pthread_mutex_unlock(&w->store_mu);
+                    pthread_mutex_lock(&w->mu);
+                    if (rc != ES_OK && w->err == ES_OK)
+                        w->err = rc;
+                    w->uncommitted = 0;
+                }
+            } else {
+                w->writer_waiting = 1;
+                pthread_cond_wait(&w->not_empty, &w->mu);
+                w->writer_waiting = 0;
+            }
+        }
+        if (w->len == 0) {
+            /* Queue drained: a flush asked for a commit, or we are told to quit. */
+            if (w->flush_req != w->flush_done) {
+                uint64_t gen = w->flush_req;
+                pthread_mutex_unlock(&w->mu);
+                pthread_mutex_lock(&w->store_mu);
+                rc = store_commit(s->st);
+                pthread_mutex_unlock(&w->store_mu);
+                pthread_mutex_lock(&w->mu);
+                if (rc != ES_OK && w->err == ES_OK)
+                    w->err = rc;
+                w->uncommitted = 0;
+                w->flush_done = gen;
+                pthread_cond_broadcast(&w->changed);
+                continue;
+            }
+            break; /* quit */
+        }
+        /* Move a run of items out, store them without holding the queue lock. */
+        n = w->len < SINK_TAKE ? w->len : SINK_TAKE;
+        for (i = 0; i < n; i++)
+            batch[i] = w->q[(w->head + i) % SINK_QUEUE];
+        w->head = (w->head + n) % SINK_QUEUE;
+        w->len -= n;
+        w->writer_busy = 1;
+        pthread_cond_broadcast(&w->changed);
+        rc = w->err;
+        pthread_mutex_unlock(&w->mu);
+
+        {
+            uint64_t stored = 0, present = 0;
+            pthread_mutex_lock(&w->store_mu);
+            for (i = 0; i < n; i++) {
+                if (rc == ES_OK)
+                    rc = item_store(s, &batch[i], &stored, &present);
+                item_free(&batch[i]);
+            }
+            pthread_mutex_unlock(&w->store_mu);
+            pthread_mutex_lock(&w->mu);
+            w->stored += stored;
+            w->present += present;
+            w->uncommitted = 1;
+        }
+        if (rc != ES_OK && w->err == ES_OK)
+            w->err = rc;
+        w->writer_busy = 0;
+        pthread_cond_broadcast(&w->changed);
+    }
+    pthread_mutex_unlock(&w->mu);
+    free(batch);
+    return NULL;
+}
+
+/* ---- API --------------------------------------------------------------------------- */
 
 void sink_init(struct sink *s, struct store *st)
 {
@@ -9,44 +188,225 @@ void sink_init(struct sink *s, struct store *st)
     s->st = st;
 }
 
+/* Creates the writer on first use (sink_init cannot fail); inline mode if that fails. */
+static struct sink_impl *impl(struct sink *s)
+{
+    struct sink_impl *w = s->priv;
+    sigset_t all, old;
+
+    if (w != NULL)
+        return w;
+    w = xcalloc(1, sizeof *w);
+    w->q = xmalloc(SINK_QUEUE * sizeof *w->q);
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_mutex_init(&w->store_mu, NULL);
+    pthread_cond_init(&w->not_empty, NULL);
+    pthread_cond_init(&w->changed, NULL);
+    s->priv = w;
+    /* Signals (Ctrl-C) stay with the collector's thread. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    w->threaded = pthread_create(&w->thread, NULL, writer_main, s) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return w;
+}
+
+/* Copies the writer's counts into s->counts; returns its error. Caller holds mu. */
+static int sync_counts(struct sink *s, struct sink_impl *w)
+{
+    s->counts.stored = w->stored;
+    s->counts.present = w->present;
+    return w->err;
+}
+
+/* Enqueues it (consumed), waiting while the queue is full. */
+static int enqueue(struct sink *s, struct sink_item *it)
+{
+    struct sink_impl *w = impl(s);
+    int rc;
+
+    if (!w->threaded) {
+        pthread_mutex_lock(&w->mu);
+        rc = w->err;
+        if (rc == ES_OK)
+            rc = item_store(s, it, &w->stored, &w->present);
+        if (rc != ES_OK && w->err == ES_OK)
+            w->err = rc;
+        sync_counts(s, w);
+        pthread_mutex_unlock(&w->mu);
+        item_free(it);
+        return rc;
+    }
+    pthread_mutex_lock(&w->mu);
+    while (w->len == SINK_QUEUE && w->err == ES_OK)
+        pthread_cond_wait(&w->changed, &w->mu);
+    rc = sync_counts(s, w);
+    if (rc != ES_OK) {
+        pthread_mutex_unlock(&w->mu);
+        item_free(it);
+        return rc;
+    }
+    w->q[(w->head + w->len) % SINK_QUEUE] = *it;
+    w->len++;
+    if (w->writer_waiting)
+        pthread_cond_signal(&w->not_empty);
+    pthread_mutex_unlock(&w->mu);
+    return ES_OK;
+}
+
+/* Waits until the writer holds nothing; with commit, also until it has committed. */
+static int drain(struct sink *s, int commit)
+{
+    struct sink_impl *w = s->priv;
+    uint64_t gen;
+    int rc;
+
+    if (w == NULL)
+        return commit ? store_commit(s->st) : ES_OK;
+    if (!w->threaded) {
+        pthread_mutex_lock(&w->mu);
+        rc = w->err;
+        if (rc == ES_OK && commit)
+            rc = w->err = store_commit(s->st);
+        pthread_mutex_unlock(&w->mu);
+        return rc;
+    }
+    pthread_mutex_lock(&w->mu);
+    if (commit) {
+        gen = ++w->flush_req;
+        pthread_cond_signal(&w->not_empty);
+        while (w->flush_done < gen)
+            pthread_cond_wait(&w->changed, &w->mu);
+    } else {
+        while (w->len > 0 || w->writer_busy)
+            pthread_cond_wait(&w->changed, &w->mu);
+    }
+    rc = sync_counts(s, w);
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
 int sink_done(struct sink *s)
 {
-    return sink_flush(s);
+    struct sink_impl *w = s->priv;
+    int rc = sink_flush(s);
+
+    if (w == NULL)
+        return rc;
+    if (w->threaded) {
+        pthread_mutex_lock(&w->mu);
+        w->quit = 1;
+        pthread_cond_signal(&w->not_empty);
+        pthread_mutex_unlock(&w->mu);
+        pthread_join(w->thread, NULL);
+    }
+    sync_counts(s, w);
+    if (rc == ES_OK)
+        rc = w->err;
+    while (w->len > 0) { /* only after an error: the writer dropped nothing it had left */
+        item_free(&w->q[w->head]);
+        w->head = (w->head + 1) % SINK_QUEUE;
+        w->len--;
+    }
+    pthread_mutex_destroy(&w->mu);
+    pthread_mutex_destroy(&w->store_mu);
+    pthread_cond_destroy(&w->not_empty);
+    pthread_cond_destroy(&w->changed);
+    free(w->q);
+    free(w);
+    s->priv = NULL;
+    return rc;
+}
+
+/* Runs fn on the store from the caller's thread, after the writer has drained. */
+static int with_store_begin(struct sink *s)
+{
+    struct sink_impl *w = s->priv;
+    int rc = drain(s, 0);
+
+    if (rc != ES_OK)
+        return rc;
+    if (w != NULL)
+        pthread_mutex_lock(&w->store_mu);
+    return ES_OK;
+}
+
+static void with_store_end(struct sink *s)
+{
+    struct sink_impl *w = s->priv;
+
+    if (w != NULL)
+        pthread_mutex_unlock(&w->store_mu);
 }
 
 int sink_origin(struct sink *s, const char *kind, const char *uri)
 {
-    return store_origin(s->st, kind, uri, &s->origin);
+    int rc = with_store_begin(s);
+
+    if (rc != ES_OK)
+        return rc;
+    rc = store_origin(s->st, kind, uri, &s->origin);
+    with_store_end(s);
+    return rc;
+}
+
+int sink_bulk_begin(struct sink *s, uint64_t expect)
+{
+    int rc = with_store_begin(s);
+
+    if (rc != ES_OK)
+        return rc;
+    rc = store_bulk_begin(s->st, expect);
+    with_store_end(s);
+    return rc;
+}
+
+int sink_bulk_end(struct sink *s)
+{
+    int rc = drain(s, 1);
+
+    if (rc != ES_OK)
+        return rc;
+    rc = with_store_begin(s);
+    if (rc != ES_OK)
+        return rc;
+    rc = store_bulk_end(s->st);
+    with_store_end(s);
+    return rc;
 }
 
 int sink_event_take(struct sink *s, struct event *ev)
 {
-    int added = 0, rc;
+    struct sink_item it;
 
-    if (s->no_payload) {
-        event_set(&ev->data, NULL, 0);
-    }
-    if (ev->data != NULL && ev->payload_hash == 0)
-        ev->payload_hash = event_hash(ev->data, strlen(ev->data));
-    rc = store_add_event(s->st, s->origin, ev, &added);
-    event_done(ev);
-    if (rc != ES_OK)
-        return rc;
-    if (added)
-        s->counts.stored++;
-    else
-        s->counts.present++;
-    return ES_OK;
+    memset(&it, 0, sizeof it);
+    it.kind = SINK_EVENT;
+    it.origin = s->origin;
+    it.ev = *ev;
+    event_init(ev);
+    return enqueue(s, &it);
 }
 
 int sink_reject(struct sink *s, const char *location, const char *reason, const char *detail,
                 const void *excerpt, size_t excerpt_len)
 {
+    struct sink_item it;
     int rc;
 
     if (excerpt_len > 256)
         excerpt_len = 256;
-    rc = store_add_reject(s->st, s->origin, location, reason, excerpt, excerpt_len);
+    memset(&it, 0, sizeof it);
+    it.kind = SINK_REJECT;
+    it.origin = s->origin;
+    it.location = xstrdup(location);
+    it.reason = xstrdup(reason);
+    if (excerpt != NULL) {
+        it.excerpt = xmalloc(excerpt_len + 1);
+        memcpy(it.excerpt, excerpt, excerpt_len);
+        it.excerpt[excerpt_len] = '\0';
+        it.excerpt_len = excerpt_len;
+    }
+    rc = enqueue(s, &it);
     if (rc != ES_OK)
         return rc;
     s->counts.rejected++;
@@ -57,5 +417,5 @@ int sink_reject(struct sink *s, const char *location, const char *reason, const 
 
 int sink_flush(struct sink *s)
 {
-    return store_commit(s->st);
+    return drain(s, 1);
 }

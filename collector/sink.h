@@ -3,8 +3,14 @@
  * (with counts), unreadable records to the rejects table and to an optional callback the
  * CLI uses to print a counted line on stderr. Collectors never print.
  *
- * A sink may store asynchronously (a writer thread); sink_flush() waits until everything
- * handed over is committed, sink_done() flushes and stops.
+ * A sink stores asynchronously: a writer thread behind a bounded queue, so the collector
+ * and SQLite use both cores and memory stays flat. sink_flush() waits until everything
+ * handed over is committed, sink_done() flushes and stops. An error of the writer is
+ * returned by the next sink call (and store_errmsg(s->st) says what); once a sink has
+ * failed, every later call returns that error. s->counts is updated at every sink call.
+ * While events are queued the store belongs to the writer: call store_* directly only
+ * before the first sink call or after sink_flush()/sink_done(). Collectors call a sink
+ * from one thread only.
  */
 #ifndef ES_SINK_H
 #define ES_SINK_H
@@ -48,8 +54,9 @@ int sink_done(struct sink *s) ES_WARN_UNUSED;
 int sink_origin(struct sink *s, const char *kind, const char *uri) ES_WARN_UNUSED;
 
 /*
- * Stores ev (taking ownership of its fields: ev is reset to empty on return).
- * Computes payload_hash when data is set and the hash is 0.
+ * Stores ev (taking ownership of its fields: ev is reset to empty on return, also on
+ * error). payload_hash is computed (by the writer) when data is set and the hash is 0.
+ * May block while the queue is full.
  */
 int sink_event_take(struct sink *s, struct event *ev) ES_WARN_UNUSED;
 
@@ -59,6 +66,14 @@ int sink_reject(struct sink *s, const char *location, const char *reason, const 
 
 /* Commits everything handed over so far; readers then see it. */
 int sink_flush(struct sink *s) ES_WARN_UNUSED;
+
+/*
+ * store_bulk_begin/store_bulk_end through the sink (safe while the writer runs): call
+ * sink_bulk_begin before a large load (expect: rows expected, 0 if unknown) and
+ * sink_bulk_end after it (commits, then rebuilds any deferred index).
+ */
+int sink_bulk_begin(struct sink *s, uint64_t expect) ES_WARN_UNUSED;
+int sink_bulk_end(struct sink *s) ES_WARN_UNUSED;
 
 /* 1 when the collector should stop (Ctrl-C). */
 static inline int sink_stopping(const struct sink *s)
