@@ -52,6 +52,17 @@ void envelope_map_free(struct envelope_map *m);
  * source; attrs receives every unmapped member. Returns ES_OK, or ES_EINVALID with a
  * reason in *why (static string, snake_case) when obj is not an object.
  * map may be NULL.
+ *
+ * Details (docs/internals/ENVELOPE.md): the best spelling per attribute wins (map path,
+ * then top level, then metadata, meta, headers; then DESIGN.md's order; then member
+ * order). Values that are objects, arrays, booleans, null or "" never match a string
+ * attribute and stay in attrs; numbers become their decimal text. time: text is kept in
+ * time_raw as written and parsed (time_us = ES_TIME_NONE when unparseable: the analyzer
+ * re-parses time_raw with timeparse_text to tell invalid / no-zone); numbers are epochs.
+ * vclock: canonical JSON (an invalid clock stays in attrs). data: compact JSON text; a
+ * string holding a JSON object/array is parsed, data_base64 is kept as a JSON string.
+ * traceparent/tracestate found at any level end up at the top of attrs. attrs is NULL
+ * when nothing is left over; attrs already in ev are kept (the record wins on a clash).
  */
 int envelope_from_json(const struct envelope_map *map, json_t *obj, struct event *ev,
                        const char **why) ES_WARN_UNUSED;
@@ -79,7 +90,8 @@ struct envelope_header {
 typedef int (*envelope_emit_fn)(void *ctx, struct event *ev);
 
 /*
- * Decodes one protocol message: headers + body. Structured mode
+ * Decodes one protocol message: headers + body (header names case-insensitive; values
+ * are bytes: invalid UTF-8 becomes U+FFFD). Structured mode
  * (content type application/cloudevents+json), batched mode
  * (application/cloudevents-batch+json: one emit per element), binary mode (attributes in
  * headers, body = data) and plain JSON bodies (normalised like a log record) are all
@@ -87,6 +99,11 @@ typedef int (*envelope_emit_fn)(void *ctx, struct event *ev);
  * to start from (not modified); emitted events start as a copy of it.
  * Returns the first non-ES_OK code of emit, else ES_OK; a malformed message is still
  * emitted with what could be read and the reason in *why (NULL when fine).
+ * Non-CloudEvents headers are kept in attrs as "headers": {name: value} (traceparent and
+ * tracestate also at the top of attrs); plain headers naming an attribute (AMQP message-id,
+ * correlation-id, ...) fill what the record lacks. Binary bodies that are not UTF-8 are
+ * stored as the base64 text in a JSON string with attrs "dataencoding": "base64". Batch
+ * elements get location tmpl->location + "#<index>".
  */
 int envelope_from_message(const struct envelope_map *map, enum envelope_binding binding,
                           const struct envelope_header *h, size_t nh, const uint8_t *body,
