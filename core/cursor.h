@@ -76,7 +76,10 @@ static inline uint32_t cur_be32(struct cursor *c)
 
 static inline uint64_t cur_be64(struct cursor *c)
 {
-    uint64_t hi = cur_be32(c);
+    uint64_t hi;
+    if (!cur_need(c, 8)) /* checked first: a short read returns 0, never half a value */
+        return 0;
+    hi = cur_be32(c);
     return hi << 32 | cur_be32(c);
 }
 
@@ -102,7 +105,10 @@ static inline uint32_t cur_le32(struct cursor *c)
 
 static inline uint64_t cur_le64(struct cursor *c)
 {
-    uint64_t lo = cur_le32(c);
+    uint64_t lo;
+    if (!cur_need(c, 8))
+        return 0;
+    lo = cur_le32(c);
     return (uint64_t)cur_le32(c) << 32 | lo;
 }
 
@@ -169,6 +175,63 @@ static inline int64_t cur_svarint(struct cursor *c)
 {
     uint64_t u = cur_uvarint(c);
     return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+
+static inline uint32_t cur_be24(struct cursor *c)
+{
+    uint32_t v;
+    if (!cur_need(c, 3))
+        return 0;
+    v = (uint32_t)c->p[0] << 16 | (uint32_t)c->p[1] << 8 | c->p[2];
+    c->p += 3, c->left -= 3;
+    return v;
+}
+
+/* The next byte without consuming it, or -1 at the end (no error is set). */
+static inline int cur_peek(const struct cursor *c)
+{
+    return c->err == ES_OK && c->left ? c->p[0] : -1;
+}
+
+/* 1 when every byte was read without error: the end of a record that must be used up. */
+static inline int cur_eof(const struct cursor *c)
+{
+    return c->err == ES_OK && c->left == 0;
+}
+
+/* Consumes byte ch if it comes next and returns 1; else 0 (no error is set). */
+static inline int cur_accept(struct cursor *c, int ch)
+{
+    if (cur_peek(c) != ch)
+        return 0;
+    c->p += 1, c->left -= 1;
+    return 1;
+}
+
+/*
+ * Text up to the byte delim: returns the bytes before it (*n of them, may be 0) and consumes
+ * them and the delimiter. Without a delimiter, returns and consumes the rest (*found = 0).
+ * found may be NULL. An errored cursor returns NULL with *n = 0.
+ */
+static inline const uint8_t *cur_until(struct cursor *c, int delim, size_t *n, int *found)
+{
+    const uint8_t *p = c->err == ES_OK ? c->p : NULL, *d;
+    size_t len;
+
+    *n = 0;
+    if (found)
+        *found = 0;
+    if (p == NULL)
+        return NULL;
+    d = c->left ? memchr(p, delim, c->left) : NULL;
+    len = d ? (size_t)(d - p) : c->left;
+    *n = len;
+    if (found)
+        *found = d != NULL;
+    c->p += len, c->left -= len;
+    if (d)
+        c->p += 1, c->left -= 1;
+    return p;
 }
 
 /* Position helpers: bytes consumed since a saved cursor. */

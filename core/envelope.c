@@ -728,14 +728,18 @@ static char *attrs_text(const json_t *obj, const json_t *extra, const struct ski
     json_t *m;
 
     jb_putc(&b, '{');
+    /* Trace context first, from the record (any level) or else from the transport. */
     for (i = 0; i < 2; i++) {
-        if (trace[i].v == NULL)
+        const json_t *t = trace[i].v;
+        if (t == NULL && extra != NULL && json_object_get(obj, trace_key[i]) == NULL)
+            t = json_object_get(extra, trace_key[i]);
+        if (t == NULL)
             continue;
         if (wrote++)
             jb_putc(&b, ',');
         jb_str(&b, trace_key[i], strlen(trace_key[i]));
         jb_putc(&b, ':');
-        (void)jb_value(&b, trace[i].v, NULL, 1);
+        (void)jb_value(&b, t, NULL, 1);
     }
     json_object_keylen_foreach((json_t *)obj, key, klen, m)
     {
@@ -790,9 +794,8 @@ static char *attrs_text(const json_t *obj, const json_t *extra, const struct ski
     if (extra != NULL) {
         json_object_keylen_foreach((json_t *)extra, key, klen, m)
         {
-            if (json_object_get(obj, key) != NULL ||
-                (trace[0].v && strcmp(key, trace_key[0]) == 0) ||
-                (trace[1].v && strcmp(key, trace_key[1]) == 0))
+            if (json_object_get(obj, key) != NULL || strcmp(key, trace_key[0]) == 0 ||
+                strcmp(key, trace_key[1]) == 0)
                 continue;
             if (wrote++)
                 jb_putc(&b, ',');
@@ -877,9 +880,14 @@ static void normalise(const struct envelope_map *map, json_t *obj, struct event 
     }
     if (fill)
         return;
-    for (a = SLOT_TRACEPARENT; a < SLOT_N; a++)
+    for (a = SLOT_TRACEPARENT; a < SLOT_N; a++) {
+        /* A nested one is hoisted only when the top level has no member of that name. */
+        v = json_object_get(obj, a == SLOT_TRACEPARENT ? "traceparent" : "tracestate");
+        if (v != NULL && v != c[a].v)
+            c[a].v = NULL;
         if (c[a].v != NULL)
             sk.v[sk.n++] = c[a].v;
+    }
     free(ev->attrs);
     ev->attrs = attrs_text(obj, extra, &sk, &c[SLOT_TRACEPARENT]);
 }
@@ -1207,10 +1215,12 @@ static void headers_sort(struct msg_headers *mh, enum envelope_binding binding,
             free(low);
             continue;
         }
-        /* Raw header, as named, for attrs; lowercase copy for attribute fallback. */
-        key = xstrndup(name, len);
-        put_joined(hdrs, key, json_incref(val));
-        free(key);
+        /* Raw header, as named, for attrs (trace context is already at the top). */
+        if (strcmp(low, "traceparent") != 0 && strcmp(low, "tracestate") != 0) {
+            key = xstrndup(name, len);
+            put_joined(hdrs, key, json_incref(val));
+            free(key);
+        }
         if (strcmp(low, "correlation-data") == 0) /* MQTT 5 request/response */
             put_first(mh->plain, "correlation-id", val);
         else if (iprefix(low, strlen(low), "x-") && spelling_find(low + 2, strlen(low) - 2))

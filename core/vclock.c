@@ -63,7 +63,8 @@ static int entry_cmp(const void *a, const void *b)
 static int vclock_finish(struct vclock *vc)
 {
     size_t i;
-    qsort(vc->v, vc->n, sizeof *vc->v, entry_cmp);
+    if (vc->n > 1)
+        qsort(vc->v, vc->n, sizeof *vc->v, entry_cmp);
     for (i = 1; i < vc->n; i++)
         if (strcmp(vc->v[i - 1].node, vc->v[i].node) == 0)
             return ES_EINVALID;
@@ -147,19 +148,18 @@ static int parse_pairs(struct vclock *vc, const char *s, size_t len)
     struct cursor c;
 
     cur_init(&c, s, len);
-    while (c.left) {
+    for (;;) {
         const char *item = (const char *)c.p, *sep;
         size_t n = 0, nlen, clen;
         uint64_t count;
         int rc;
 
+        int more;
+
         while (n < c.left && item[n] != ',')
             n++;
         cur_skip(&c, n);
-        if (c.left)
-            cur_skip(&c, 1); /* the ',' */
-        else if (n == 0)
-            return ES_EINVALID;
+        more = cur_accept(&c, ','); /* then another item must follow */
         /* trim the item */
         while (n && is_blank(item[0]))
             item++, n--;
@@ -189,10 +189,10 @@ static int parse_pairs(struct vclock *vc, const char *s, size_t len)
         if (vc->n >= VCLOCK_MAX_ENTRIES)
             return ES_ETOOBIG;
         vclock_push(vc, item, nlen, count);
+        if (!more)
+            break;
     }
-    if (c.err)
-        return ES_EINVALID;
-    return vc->n ? ES_OK : ES_EINVALID;
+    return c.err ? ES_EINVALID : ES_OK;
 }
 
 static int from_object(struct vclock *vc, const json_t *obj)
