@@ -1340,7 +1340,7 @@ static enum file_format sniff(struct src *s, const char **why)
         *why = "an SQLite database (an eventscope store?)";
         return FILE_FMT_AUTO;
     }
-    if (memchr(r->buf + r->pos, '\0', r->end - r->pos) != NULL) {
+    if (memchr(l.p, '\0', l.left) != NULL) { /* on the first line: later ones are rejects */
         *why = "binary data";
         return FILE_FMT_AUTO;
     }
