@@ -34,25 +34,26 @@ static const struct tap_ops *const tap_table[] = {
     NULL,
 };
 
+static char scheme_list[64];
+
+static void build_scheme_list(void)
+{
+    size_t i, n = 0;
+
+    for (i = 0; tap_table[i] != NULL; i++)
+        n += (size_t)snprintf(scheme_list + n, sizeof scheme_list - n, "%s%s", i ? " " : "",
+                              tap_table[i]->scheme);
+}
+
 /* Every scheme eventscope knows, built or not: tells "not in this build" from "unknown". */
 static const char *const known_schemes[] = {"mqtt", "mqtts", "amqp", "amqps", "nats", "kafka"};
 
 const char *tap_scheme_list(void)
 {
-    return ""
-#ifdef ES_HAVE_TAP_MQTT
-           "mqtt "
-#endif
-#ifdef ES_HAVE_TAP_AMQP
-           "amqp "
-#endif
-#ifdef ES_HAVE_TAP_NATS
-           "nats "
-#endif
-#ifdef ES_HAVE_TAP_KAFKA
-           "kafka "
-#endif
-        ;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+    pthread_once(&once, build_scheme_list);
+    return scheme_list;
 }
 
 static const struct tap_ops *find_ops(const char *scheme)
