@@ -1,0 +1,58 @@
+/*
+ * The analyzer: reads the store process by process (correlation ID order), builds each
+ * process's causal graph, runs every check family (analyzer/check_*.c) and replaces the
+ * findings table with what it found. Finding kinds and their exact meaning:
+ * docs/FINDINGS.md and analyzer/findings.h. Library code: never prints.
+ *
+ * Memory grows with the largest process and the number of distinct event ids (64-bit
+ * hashes in open-addressing tables), not with the size of the store.
+ */
+#ifndef ES_ANALYZER_H
+#define ES_ANALYZER_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "analyzer/config.h"
+#include "analyzer/findings.h"
+#include "analyzer/status.h"
+#include "core/err.h"
+
+/* One pair of sources whose clocks disagree (ordering.time_before_cause, grouped). */
+struct analyzer_skew {
+    char *cause_source;  /* owned */
+    char *effect_source; /* owned */
+    uint64_t count;      /* findings for the pair */
+    int64_t skew_us;     /* estimated: median of (cause time - effect time) */
+    int64_t max_us;      /* largest such difference */
+};
+
+struct analyzer_summary {
+    uint64_t events;                        /* observations read */
+    uint64_t nodes;                         /* distinct events (source + id) per process */
+    uint64_t processes;                     /* correlation IDs (+ events without one) */
+    uint64_t findings;                      /* rows written */
+    uint64_t by_kind[FINDING_NKINDS];       /* findings per kind */
+    uint64_t by_state[ANALYZER_NSTATES];    /* processes per status */
+    struct analyzer_scorecard *cards;       /* per source, sorted by source */
+    size_t ncards;
+    struct analyzer_skew *skews;            /* per pair of sources, most findings first */
+    size_t nskews;
+    double seconds;                         /* wall time of the run */
+};
+
+/*
+ * Analyzes the whole store behind db (opened read-write) with cfg (NULL: defaults) and
+ * replaces the findings table. stop (may be NULL) is polled: non-zero aborts with
+ * ES_EINTERRUPTED and leaves the previous findings untouched. On success fills *sum
+ * (release with analyzer_summary_done). On error err holds a sentence.
+ */
+int analyzer_run(sqlite3 *db, const struct analyzer_config *cfg,
+                 volatile sig_atomic_t *stop, struct analyzer_summary *sum, char *err,
+                 size_t errlen) ES_WARN_UNUSED;
+void analyzer_summary_done(struct analyzer_summary *sum);
+
+#endif

@@ -1,0 +1,193 @@
+/* Open-addressing hash table and string arena for the analyzer's streaming state. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/hmap.h"
+#include "core/xmalloc.h"
+
+static size_t cap_for(size_t hint)
+{
+    size_t cap = 16;
+
+    while (cap < 64 && cap * 7 / 10 < hint)
+        cap <<= 1;
+    while (cap * 7 / 10 < hint)
+        cap <<= 1;
+    return cap;
+}
+
+void hmap_init(struct hmap *m, size_t vsize, size_t cap_hint)
+{
+    m->vsize = vsize;
+    m->cap = cap_for(cap_hint);
+    m->n = 0;
+    m->keys = xcalloc(m->cap, sizeof *m->keys);
+    m->vals = vsize ? xcalloc(m->cap, vsize) : NULL;
+}
+
+void hmap_done(struct hmap *m)
+{
+    free(m->keys);
+    free(m->vals);
+    m->keys = NULL;
+    m->vals = NULL;
+    m->cap = m->n = 0;
+}
+
+void hmap_reset(struct hmap *m, size_t cap_hint)
+{
+    size_t want = cap_for(cap_hint);
+
+    if (m->cap > 4 * want && m->cap > 1024) {
+        size_t vsize = m->vsize;
+        hmap_done(m);
+        hmap_init(m, vsize, cap_hint);
+        return;
+    }
+    if (m->n == 0)
+        return;
+    memset(m->keys, 0, m->cap * sizeof *m->keys);
+    if (m->vals)
+        memset(m->vals, 0, m->cap * m->vsize);
+    m->n = 0;
+}
+
+static size_t slot_of(uint64_t key, size_t cap)
+{
+    /* Fibonacci mixing: the low bits of FNV hashes are fine, but keys built by xor are not. */
+    return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 17) & (cap - 1);
+}
+
+void *hmap_get(const struct hmap *m, uint64_t key)
+{
+    size_t i = slot_of(key, m->cap);
+
+    for (;;) {
+        if (m->keys[i] == key)
+            return m->vals ? m->vals + i * m->vsize : (void *)&m->keys[i];
+        if (m->keys[i] == 0)
+            return NULL;
+        i = (i + 1) & (m->cap - 1);
+    }
+}
+
+static void grow(struct hmap *m)
+{
+    struct hmap bigger;
+    size_t i;
+
+    bigger.vsize = m->vsize;
+    bigger.cap = m->cap * 2;
+    bigger.n = m->n;
+    bigger.keys = xcalloc(bigger.cap, sizeof *bigger.keys);
+    bigger.vals = m->vsize ? xcalloc(bigger.cap, m->vsize) : NULL;
+    for (i = 0; i < m->cap; i++) {
+        size_t j;
+        if (m->keys[i] == 0)
+            continue;
+        j = slot_of(m->keys[i], bigger.cap);
+        while (bigger.keys[j] != 0)
+            j = (j + 1) & (bigger.cap - 1);
+        bigger.keys[j] = m->keys[i];
+        if (m->vsize)
+            memcpy(bigger.vals + j * m->vsize, m->vals + i * m->vsize, m->vsize);
+    }
+    free(m->keys);
+    free(m->vals);
+    *m = bigger;
+}
+
+void *hmap_put(struct hmap *m, uint64_t key, int *added)
+{
+    size_t i;
+
+    if ((m->n + 1) * 10 > m->cap * 7)
+        grow(m);
+    i = slot_of(key, m->cap);
+    for (;;) {
+        if (m->keys[i] == key) {
+            if (added)
+                *added = 0;
+            return m->vals ? m->vals + i * m->vsize : (void *)&m->keys[i];
+        }
+        if (m->keys[i] == 0)
+            break;
+        i = (i + 1) & (m->cap - 1);
+    }
+    m->keys[i] = key;
+    m->n++;
+    if (added)
+        *added = 1;
+    return m->vals ? m->vals + i * m->vsize : (void *)&m->keys[i];
+}
+
+/* ---- arena ---------------------------------------------------------------- */
+
+struct arena_chunk {
+    struct arena_chunk *next;
+    size_t size; /* bytes in data */
+    char data[];
+};
+
+#define ARENA_CHUNK 65536
+
+void arena_init(struct arena *a)
+{
+    a->head = NULL;
+    a->used = 0;
+}
+
+void arena_done(struct arena *a)
+{
+    while (a->head) {
+        struct arena_chunk *next = a->head->next;
+        free(a->head);
+        a->head = next;
+    }
+    a->used = 0;
+}
+
+void arena_reset(struct arena *a)
+{
+    struct arena_chunk *keep = NULL;
+
+    while (a->head) {
+        struct arena_chunk *next = a->head->next;
+        if (next == NULL && a->head->size == ARENA_CHUNK)
+            keep = a->head;
+        else
+            free(a->head);
+        a->head = next;
+    }
+    a->head = keep;
+    if (keep)
+        keep->next = NULL;
+    a->used = 0;
+}
+
+char *arena_strndup(struct arena *a, const char *s, size_t len)
+{
+    char *p;
+
+    if (a->head == NULL || a->head->size - a->used < len + 1) {
+        size_t size = len + 1 > ARENA_CHUNK ? len + 1 : ARENA_CHUNK;
+        struct arena_chunk *c = xmalloc(sizeof *c + size);
+        c->size = size;
+        if (a->head && size > ARENA_CHUNK) {
+            /* A big string gets its own chunk behind the current one. */
+            c->next = a->head->next;
+            a->head->next = c;
+            memcpy(c->data, s, len);
+            c->data[len] = '\0';
+            return c->data;
+        }
+        c->next = a->head;
+        a->head = c;
+        a->used = 0;
+    }
+    p = a->head->data + a->used;
+    memcpy(p, s, len);
+    p[len] = '\0';
+    a->used += len + 1;
+    return p;
+}
