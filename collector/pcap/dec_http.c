@@ -1,0 +1,447 @@
+/*
+ * HTTP/1.x (RFC 9112): requests and responses on keep-alive connections, pipelined;
+ * bodies by Content-Length or chunked transfer coding; responses paired with their
+ * request in order (so a response's channel is its request's path). Carries CloudEvents
+ * in binary mode (ce- headers), structured and batched mode (the envelope normaliser
+ * tells them apart by Content-Type) and plain JSON bodies.
+ *
+ *   request-line = method SP request-target SP HTTP-version CRLF
+ *   status-line  = HTTP-version SP status-code SP [ reason-phrase ] CRLF
+ *   *( field-line CRLF ) CRLF [ message-body ]
+ *   chunk        = chunk-size [ chunk-ext ] CRLF chunk-data CRLF ... last-chunk trailer CRLF
+ */
+#include "collector/pcap/dec_http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cursor.h"
+#include "core/xmalloc.h"
+
+#define HTTP_MAX_HEAD (64u << 10)  /* start line + fields */
+#define HTTP_MAX_FIELDS 128
+#define HTTP_MAX_BODY (256u << 20)
+#define HTTP_PENDING 64            /* requests awaiting their response */
+#define HTTP_PATH_MAX 512
+
+static const uint16_t http_ports[] = {80, 8080, 8000, 8008, 8081, 8088, 3000, 5000, 0};
+
+static const char *const methods[] = {"GET",     "POST",  "PUT",     "DELETE", "HEAD",
+                                      "OPTIONS", "PATCH", "CONNECT", "TRACE"};
+
+struct http_req {
+    char path[HTTP_PATH_MAX];
+    int head; /* HEAD: the response has no body */
+};
+
+struct http_conn {
+    struct http_req q[HTTP_PENDING]; /* ring of requests awaiting a response */
+    unsigned qhead, qlen;
+    int upgraded;                    /* 101 / CONNECT: no longer HTTP */
+};
+
+static void *http_new(void)
+{
+    return xcalloc(1, sizeof(struct http_conn));
+}
+
+static void http_free(void *st)
+{
+    free(st);
+}
+
+/* Length of the method token at p followed by SP, 0 if none; -1 if p may still become one. */
+static int method_len(const uint8_t *p, size_t len)
+{
+    size_t i, n;
+
+    for (i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        n = strlen(methods[i]);
+        if (len < n + 1) {
+            if (memcmp(p, methods[i], len) == 0)
+                return -1;
+            continue;
+        }
+        if (memcmp(p, methods[i], n) == 0 && p[n] == ' ')
+            return (int)n;
+    }
+    return 0;
+}
+
+static int is_status(const uint8_t *p, size_t len)
+{
+    static const char v[] = "HTTP/1.";
+
+    if (len < sizeof v - 1)
+        return memcmp(p, v, len) == 0 ? -1 : 0;
+    return memcmp(p, v, sizeof v - 1) == 0;
+}
+
+static int http_probe(const uint8_t *p, size_t len, int dir)
+{
+    if (len == 0)
+        return -1;
+    if (dir == DEC_TO_SERVER) {
+        int n = method_len(p, len);
+        return n > 0 ? 1 : n;
+    }
+    return is_status(p, len);
+}
+
+static size_t http_sync(const uint8_t *p, size_t len, int dir)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (i > 0 && !(i >= 2 && p[i - 2] == '\r' && p[i - 1] == '\n'))
+            continue;
+        if (http_probe(p + i, len - i, dir) != 0)
+            return i;
+    }
+    return len;
+}
+
+/* Finds CRLF CRLF; returns the head length including it, 0 if absent. */
+static size_t head_end(const uint8_t *p, size_t len)
+{
+    const uint8_t *e = memmem(p, len, "\r\n\r\n", 4);
+
+    return e ? (size_t)(e - p) + 4 : 0;
+}
+
+static int hex_val(uint8_t c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/*
+ * Decodes a chunked body starting at c. Returns DEC_DONE with *out (owned) and c past the
+ * trailers, DEC_MORE, or DEC_BAD.
+ */
+static int dechunk(struct cursor *c, uint8_t **out, size_t *outlen)
+{
+    uint8_t *buf = NULL;
+    size_t n = 0, cap = 0;
+
+    for (;;) {
+        uint64_t size = 0;
+        int digits = 0, v;
+        const uint8_t *line;
+        size_t llen;
+        const uint8_t *eol = memmem(c->p, c->left, "\r\n", 2);
+
+        if (eol == NULL) {
+            free(buf);
+            return c->left > 1024 ? DEC_BAD : DEC_MORE;
+        }
+        llen = (size_t)(eol - c->p);
+        line = cur_bytes(c, llen + 2);
+        while (digits < (int)llen && (v = hex_val(line[digits])) >= 0 && digits < 16) {
+            size = size << 4 | (uint64_t)v;
+            digits++;
+        }
+        if (digits == 0 || size > HTTP_MAX_BODY || n + size > HTTP_MAX_BODY) {
+            free(buf);
+            return DEC_BAD;
+        }
+        if (size == 0) {
+            /* trailer section up to an empty line */
+            for (;;) {
+                eol = memmem(c->p, c->left, "\r\n", 2);
+                if (eol == NULL) {
+                    free(buf);
+                    return DEC_MORE;
+                }
+                llen = (size_t)(eol - c->p);
+                cur_skip(c, llen + 2);
+                if (llen == 0)
+                    break;
+            }
+            *out = buf;
+            *outlen = n;
+            return DEC_DONE;
+        }
+        if (c->left < size + 2) {
+            free(buf);
+            return DEC_MORE;
+        }
+        if (n + size > cap) {
+            cap = (n + size) * 2;
+            buf = xrealloc(buf, cap);
+        }
+        cur_copy(c, buf + n, size);
+        n += size;
+        line = cur_bytes(c, 2);
+        if (line == NULL || line[0] != '\r' || line[1] != '\n') {
+            free(buf);
+            return DEC_BAD;
+        }
+    }
+}
+
+static int has_prefix_ci(const uint8_t *p, size_t len, const char *pre)
+{
+    size_t n = strlen(pre);
+
+    return len >= n && decoders_token_eq(p, n, pre);
+}
+
+static int contains_ci(const uint8_t *p, size_t len, const char *word)
+{
+    size_t n = strlen(word), i;
+
+    for (i = 0; i + n <= len; i++)
+        if (decoders_token_eq(p + i, n, word))
+            return 1;
+    return 0;
+}
+
+static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *used)
+{
+    struct http_conn *hc = m->state;
+    struct envelope_header h[HTTP_MAX_FIELDS];
+    size_t nh = 0, hlen, i, body_len = 0, pathlen = 0;
+    const uint8_t *body = NULL, *line, *eol, *path = NULL;
+    uint8_t *chunked_body = NULL;
+    struct cursor c;
+    int64_t clen = -1;
+    int chunked = 0, status = 0, is_req = m->dir == DEC_TO_SERVER, json_ct = 0, st;
+    int no_body = 0, head_req = 0, method_n = 0;
+    char path_buf[HTTP_PATH_MAX];
+    const char *traceparent = NULL;
+    size_t traceparent_len = 0;
+    json_t *attrs;
+    struct dec_out o;
+
+    if (hc->upgraded) {
+        *used = len; /* another protocol now: not ours to read */
+        return DEC_DONE;
+    }
+    hlen = head_end(p, len < HTTP_MAX_HEAD ? len : HTTP_MAX_HEAD);
+    if (hlen == 0) {
+        if (len >= HTTP_MAX_HEAD) {
+            m->why = "http_header_too_large";
+            return DEC_BAD;
+        }
+        if (http_probe(p, len, m->dir) == 0) {
+            m->why = "http_bad_start_line";
+            return DEC_BAD;
+        }
+        return DEC_MORE;
+    }
+    cur_init(&c, p, hlen);
+    /* Start line. */
+    eol = memmem(c.p, c.left, "\r\n", 2);
+    line = cur_bytes(&c, (size_t)(eol - c.p) + 2);
+    if (is_req) {
+        const uint8_t *sp1, *sp2;
+        size_t ll = (size_t)(eol - line);
+        method_n = method_len(line, ll);
+        sp1 = method_n > 0 ? line + method_n : NULL;
+        sp2 = sp1 ? memchr(sp1 + 1, ' ', ll - (size_t)method_n - 1) : NULL;
+        if (sp2 == NULL || !is_status(sp2 + 1, ll - (size_t)(sp2 + 1 - line)) ||
+            (size_t)(eol - sp2 - 1) < 8) {
+            m->why = "http_bad_request_line";
+            return DEC_BAD;
+        }
+        path = sp1 + 1;
+        pathlen = (size_t)(sp2 - path);
+        for (i = 0; i < pathlen; i++)
+            if (path[i] == '?' || path[i] == '#')
+                break;
+        pathlen = i;
+        /* absolute-form: keep only the path */
+        if (pathlen > 7 && (has_prefix_ci(path, pathlen, "http://") ||
+                            has_prefix_ci(path, pathlen, "https://"))) {
+            const uint8_t *slash = memchr(path + 8, '/', pathlen - 8);
+            if (slash) {
+                pathlen -= (size_t)(slash - path);
+                path = slash;
+            }
+        }
+        head_req = method_n == 4 && memcmp(line, "HEAD", 4) == 0;
+    } else {
+        size_t ll = (size_t)(eol - line);
+        if (ll < 12 || is_status(line, ll) != 1 || line[8] != ' ' || line[9] < '1' ||
+            line[9] > '5' || line[10] < '0' || line[10] > '9' || line[11] < '0' ||
+            line[11] > '9') {
+            m->why = "http_bad_status_line";
+            return DEC_BAD;
+        }
+        status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+    }
+    /* Field lines. */
+    while (c.left > 2) {
+        const uint8_t *colon, *v;
+        size_t ll, nlen, vlen;
+        eol = memmem(c.p, c.left, "\r\n", 2);
+        ll = (size_t)(eol - c.p);
+        line = cur_bytes(&c, ll + 2);
+        colon = memchr(line, ':', ll);
+        if (colon == NULL || colon == line) {
+            m->why = "http_bad_header_line";
+            return DEC_BAD;
+        }
+        nlen = (size_t)(colon - line);
+        v = colon + 1;
+        vlen = ll - nlen - 1;
+        while (vlen && (*v == ' ' || *v == '\t'))
+            v++, vlen--;
+        while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+            vlen--;
+        if (decoders_token_eq(line, nlen, "content-length")) {
+            int64_t n = 0;
+            if (vlen == 0 || vlen > 12) {
+                m->why = "http_bad_content_length";
+                return DEC_BAD;
+            }
+            for (i = 0; i < vlen; i++) {
+                if (v[i] < '0' || v[i] > '9') {
+                    m->why = "http_bad_content_length";
+                    return DEC_BAD;
+                }
+                n = n * 10 + (v[i] - '0');
+            }
+            if (clen >= 0 && clen != n) {
+                m->why = "http_conflicting_content_length";
+                return DEC_BAD;
+            }
+            clen = n;
+        } else if (decoders_token_eq(line, nlen, "transfer-encoding")) {
+            chunked = contains_ci(v, vlen, "chunked");
+        } else if (decoders_token_eq(line, nlen, "traceparent")) {
+            traceparent = (const char *)v;
+            traceparent_len = vlen;
+        }
+        if (decoders_token_eq(line, nlen, "content-type"))
+            json_ct = contains_ci(v, vlen, "json");
+        if (nh < HTTP_MAX_FIELDS &&
+            (has_prefix_ci(line, nlen, "ce-") || decoders_token_eq(line, nlen, "content-type") ||
+             decoders_token_eq(line, nlen, "traceparent") ||
+             decoders_token_eq(line, nlen, "tracestate"))) {
+            h[nh].name = (const char *)line;
+            h[nh].name_len = nlen;
+            h[nh].value = (const char *)v;
+            h[nh].value_len = vlen;
+            nh++;
+        }
+    }
+    /* Which request this response answers. */
+    if (!is_req) {
+        if (hc->qlen > 0) {
+            struct http_req *rq = &hc->q[hc->qhead];
+            snprintf(path_buf, sizeof path_buf, "%s", rq->path);
+            path = (const uint8_t *)path_buf;
+            pathlen = strlen(path_buf);
+            head_req = rq->head;
+            if (status >= 200 || status == 101) {
+                hc->qhead = (hc->qhead + 1) % HTTP_PENDING;
+                hc->qlen--;
+            }
+        }
+        no_body = head_req || status < 200 || status == 204 || status == 304;
+        if (status == 101)
+            hc->upgraded = 1;
+    }
+    /* Body. */
+    cur_init(&c, p + hlen, len - hlen);
+    if (no_body) {
+        body_len = 0;
+    } else if (chunked) {
+        st = dechunk(&c, &chunked_body, &body_len);
+        if (st == DEC_BAD) {
+            m->why = "http_bad_chunk";
+            return DEC_BAD;
+        }
+        if (st == DEC_MORE)
+            return DEC_MORE;
+        body = chunked_body;
+    } else if (clen >= 0) {
+        if (clen > HTTP_MAX_BODY) {
+            m->why = "http_body_too_large";
+            return DEC_BAD;
+        }
+        if (c.left < (uint64_t)clen)
+            return DEC_MORE;
+        body = cur_bytes(&c, (size_t)clen);
+        body_len = (size_t)clen;
+    } else if (!is_req) {
+        /* body delimited by the end of the connection */
+        if (!m->eof)
+            return DEC_MORE;
+        body = c.p;
+        body_len = c.left;
+        cur_skip(&c, c.left);
+    }
+    *used = len - c.left;
+    if (is_req) {
+        struct http_req *rq;
+        if (method_n == 7 && memcmp(p, "CONNECT", 7) == 0)
+            hc->upgraded = 1;
+        if (hc->qlen == HTTP_PENDING) {
+            hc->qhead = (hc->qhead + 1) % HTTP_PENDING;
+            hc->qlen--;
+        }
+        rq = &hc->q[(hc->qhead + hc->qlen) % HTTP_PENDING];
+        snprintf(rq->path, sizeof rq->path, "%.*s", (int)pathlen, (const char *)path);
+        rq->head = head_req;
+        hc->qlen++;
+    }
+    /* Only messages that carry something event-shaped become events. */
+    {
+        int ce = 0, looks_json = 0;
+        for (i = 0; i < nh; i++)
+            if (has_prefix_ci((const uint8_t *)h[i].name, h[i].name_len, "ce-"))
+                ce = 1;
+        for (i = 0; i < body_len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' ||
+                                      body[i] == '\t');
+             i++)
+            ;
+        if (i < body_len && (body[i] == '{' || body[i] == '['))
+            looks_json = 1;
+        if (!ce && !(body_len > 0 && (json_ct || looks_json))) {
+            free(chunked_body);
+            return DEC_DONE;
+        }
+    }
+    attrs = json_object();
+    if (is_req)
+        json_object_set_new(attrs, "http_method", json_stringn((const char *)p, (size_t)method_n));
+    else
+        json_object_set_new(attrs, "http_status", json_integer(status));
+    if (traceparent)
+        json_object_set_new(attrs, "traceparent", json_stringn(traceparent, traceparent_len));
+    memset(&o, 0, sizeof o);
+    o.binding = ENV_BIND_HTTP;
+    o.direction = is_req ? "publish" : "deliver";
+    o.channel = path && pathlen ? (const char *)path : NULL;
+    o.channel_len = pathlen;
+    o.attrs = attrs;
+    o.h = h;
+    o.nh = nh;
+    o.body = body;
+    o.body_len = body_len;
+    o.msg_len = *used;
+    decoders_emit(m, &o);
+    json_decref(attrs);
+    free(chunked_body);
+    return DEC_DONE;
+}
+
+const struct decoder dec_http = {
+    .name = "http",
+    .transport = "http",
+    .ports = http_ports,
+    .probe = http_probe,
+    .conn_new = http_new,
+    .conn_free = http_free,
+    .parse = http_parse,
+    .sync = http_sync,
+};

@@ -1,0 +1,57 @@
+/*
+ * TCP reassembly per connection and direction: out-of-order segments are held (bounded),
+ * retransmitted and overlapping bytes dropped (first copy wins), contiguous bytes handed to
+ * the connection's decoder (decoders.h) which consumes whole messages. Gaps that can no
+ * longer be filled (limits, FIN/RST, idle timeout, end of capture) become "tcp_gap"
+ * rejects and the decoder resynchronises at the next message boundary, as it does when a
+ * capture starts mid-stream. Memory is bounded per direction and overall.
+ */
+#ifndef ES_TCP_H
+#define ES_TCP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collector/pcap/pcapsrc.h"
+#include "core/err.h"
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+
+/* One TCP segment as the IP layer found it (pointers borrowed for the call). */
+struct tcp_pkt {
+    int v6;             /* addresses are 16 bytes when set, else 4 */
+    const uint8_t *src; /* source address */
+    const uint8_t *dst; /* destination address */
+    uint16_t sport, dport;
+    uint32_t seq;
+    uint8_t flags;       /* TCP_* */
+    const uint8_t *data; /* payload */
+    size_t len;          /* captured payload bytes */
+    size_t wire_len;     /* payload bytes on the wire (> len: cut by the snap length) */
+    uint64_t frame;      /* frame number of the (last) packet carrying it */
+    int64_t ts;          /* capture time, µs */
+};
+
+struct tcp;
+struct tcp_dir;
+
+struct tcp *tcp_new(struct pcapsrc *ps, const struct pcapsrc_opts *opts);
+void tcp_free(struct tcp *t); /* drops everything without reporting; accepts NULL */
+/* Processes one segment. Returns ES_OK or the sink's error. */
+int tcp_segment(struct tcp *t, const struct tcp_pkt *pk) ES_WARN_UNUSED;
+/* Closes every connection: pending data decoded with eof, what is left reported. */
+int tcp_finish(struct tcp *t) ES_WARN_UNUSED;
+/* Bytes currently buffered over all connections. */
+size_t tcp_mem(const struct tcp *t);
+
+/*
+ * Frames holding bytes [from, to) of d's undecoded buffer (to > from): the first and last
+ * frame numbers and the capture time of the last. Unknown offsets give 0.
+ */
+void tcp_dir_frames(const struct tcp_dir *d, size_t from, size_t to, uint64_t *first,
+                    uint64_t *last, int64_t *ts);
+
+#endif
