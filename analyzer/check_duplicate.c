@@ -142,9 +142,17 @@ void check_duplicate_process(struct actx *a, struct proc *p, int global)
     }
 }
 
+/*
+ * What makes two events "the same fact": type, subject (else partition key) and payload.
+ * Without either key, identical payloads in different processes are often different facts
+ * (two orders of one customer): the correlation ID then scopes the comparison.
+ */
 static uint64_t sem_key(const struct obs *o)
 {
-    const char *subj = o->subject ? o->subject : o->partition_key ? o->partition_key : "";
+    const char *subj = o->subject             ? o->subject
+                       : o->partition_key     ? o->partition_key
+                       : o->correlation_id    ? o->correlation_id
+                                              : "";
     uint64_t h = event_hash(o->type, strlen(o->type));
 
     h ^= event_hash(subj, strlen(subj)) * 0x100000001b3ull;
