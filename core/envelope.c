@@ -976,14 +976,11 @@ static size_t utf8_seq(const uint8_t *p, size_t n)
     return len;
 }
 
+/* Text: well-formed UTF-8 without NUL (a NUL means binary; "\u0000" also upsets readers). */
 static int utf8_valid(const uint8_t *p, size_t n)
 {
     size_t i = 0, k;
     while (i < n) {
-        if (p[i] == 0) { /* NUL is fine inside a JSON string */
-            i++;
-            continue;
-        }
         if ((k = utf8_seq(p + i, n - i)) == 0)
             return 0;
         i += k;

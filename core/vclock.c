@@ -117,7 +117,7 @@ static int node_ok(const char *node, size_t len)
     return utf8_ok((const uint8_t *)node, len) ? ES_OK : ES_EINVALID;
 }
 
-/* Digits only, no sign, no overflow. */
+/* Digits only, no sign, at most INT64_MAX so the canonical JSON reads back as JSON integers. */
 static int parse_count(const char *s, size_t len, uint64_t *out)
 {
     uint64_t v = 0;
@@ -133,6 +133,8 @@ static int parse_count(const char *s, size_t len, uint64_t *out)
             return ES_EINVALID;
         v = v * 10 + d;
     }
+    if (v > (uint64_t)INT64_MAX)
+        return ES_EINVALID;
     *out = v;
     return ES_OK;
 }

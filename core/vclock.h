@@ -41,7 +41,7 @@ void vclock_done(struct vclock *vc);
  * Parses a clock written as a JSON object text ({"orders":3}), as "orders:3,payments:1"
  * (blanks around items tolerated, '=' accepted for ':'), or as a JSON string holding
  * either ("\"orders:3\"", "\"{\\\"orders\\\":3}\"") (len bytes of s). Counters are
- * non-negative integers (JSON integers or digit strings); node names are non-empty UTF-8.
+ * integers in 0..INT64_MAX (JSON integers or digit strings); node names are non-empty UTF-8.
  * Returns ES_OK, ES_EINVALID (bad syntax, duplicate node, negative or non-integer count),
  * or ES_ETOOBIG (more than VCLOCK_MAX_ENTRIES, or a node longer than VCLOCK_MAX_NODE).
  * vc is replaced on success and left empty on failure.
