@@ -2,8 +2,9 @@
  * Kafka tap (librdkafka high-level consumer):
  * kafka://[user:pass@]host:port[,host:port]/topic[,topic]?group=G&from=beginning|end|TIME
  *
- * The tap consumes in its own consumer group (default: named after the store, so it never
- * takes partitions from the applications' groups and a rerun resumes where it stopped).
+ * The tap consumes in its own consumer group (default: named after the store and the URL,
+ * so it never takes partitions from the applications' groups, two taps never share one,
+ * and a rerun of the same URL on the same store resumes where it stopped).
  * from= applies where the group has no committed offset yet: beginning, end (default), or
  * a time (RFC 3339 or epoch) — records older than TIME are skipped. Offsets are stored
  * for commit only after the store committed the records, so a crash or a broker loss
@@ -123,8 +124,15 @@ static int kafka_open(struct tap *t, char *err, size_t errlen)
         return rc;
 
     conf = rd_kafka_conf_new();
-    group = tap_url_param(&t->url, "group") ? xstrdup(tap_url_param(&t->url, "group"))
-                                            : xstrdup(t->opts->stem);
+    if (tap_url_param(&t->url, "group") != NULL) {
+        group = xstrdup(tap_url_param(&t->url, "group"));
+    } else {
+        /* one group per store and URL: two taps of one store never share partitions */
+        char *key = xasprintf("%s|%s", t->opts->stem, t->uri);
+        group = xasprintf("%s.%08llx", t->opts->stem,
+                          (unsigned long long)(event_hash(key, strlen(key)) & 0xffffffffULL));
+        free(key);
+    }
     if ((rc = conf_set(conf, "bootstrap.servers", t->url.hosts, err, errlen)) != ES_OK ||
         (rc = conf_set(conf, "group.id", group, err, errlen)) != ES_OK ||
         (rc = conf_set(conf, "client.id", t->opts->stem, err, errlen)) != ES_OK ||
@@ -134,6 +142,7 @@ static int kafka_open(struct tap *t, char *err, size_t errlen)
         (rc = conf_set(conf, "auto.offset.reset", strcmp(from, "end") == 0 ? "latest" : "earliest",
                        err, errlen)) != ES_OK ||
         (rc = conf_set(conf, "reconnect.backoff.ms", "100", err, errlen)) != ES_OK ||
+        (rc = conf_set(conf, "session.timeout.ms", "10000", err, errlen)) != ES_OK ||
         (rc = conf_set(conf, "reconnect.backoff.max.ms", "5000", err, errlen)) != ES_OK)
         goto conf_fail;
     if (t->url.user != NULL) {

@@ -2,10 +2,10 @@
  * Test helper: a librdkafka mock cluster (rdkafka_mock.h) speaking the Kafka protocol on
  * loopback, plus a real librdkafka producer publishing CloudEvents to it.
  *
- * usage: kafka_mock TOPIC PARTITIONS
+ * usage: kafka_mock TOPIC[,TOPIC...] PARTITIONS
  * Prints "BOOTSTRAP host:port[,...]" on stdout, then reads commands on stdin, answering
  * each with one line ("OK ..." or "ERR ..."):
- *   produce N PREFIX binary|structured|bad|kcat   N events with ids PREFIX-0..N-1, keys
+ *   produce TOPIC N PREFIX binary|structured|bad   N events with ids PREFIX-0..N-1, keys
  *                                                 ord-<i % 4>; "bad" = structured mode
  *                                                 with a body that is not JSON
  *   down / up                                     take broker 1 down / bring it back
@@ -99,14 +99,14 @@ int main(int argc, char **argv)
     rd_kafka_t *host, *prod;
     rd_kafka_mock_cluster_t *mc;
     char line[512];
-    const char *topic;
+    char *topics, *tok, *save = NULL;
     int parts;
 
     if (argc != 3) {
         fprintf(stderr, "usage: kafka_mock TOPIC PARTITIONS\n");
         return 2;
     }
-    topic = argv[1];
+    topics = argv[1];
     parts = atoi(argv[2]);
     signal(SIGPIPE, SIG_IGN);
     host = make_producer(NULL);
@@ -115,18 +115,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "kafka_mock: cannot start the mock cluster\n");
         return 1;
     }
-    if (rd_kafka_mock_topic_create(mc, topic, parts > 0 ? parts : 1, 1) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        fprintf(stderr, "kafka_mock: cannot create topic %s\n", topic);
-        return 1;
-    }
+    for (tok = strtok_r(topics, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save))
+        if (rd_kafka_mock_topic_create(mc, tok, parts > 0 ? parts : 1, 1) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR) {
+            fprintf(stderr, "kafka_mock: cannot create topic %s\n", tok);
+            return 1;
+        }
     prod = make_producer(rd_kafka_mock_cluster_bootstraps(mc));
     printf("BOOTSTRAP %s\n", rd_kafka_mock_cluster_bootstraps(mc));
     fflush(stdout);
     while (fgets(line, sizeof line, stdin) != NULL) {
-        char prefix[128], mode[32];
+        char topic[128], prefix[128], mode[32];
         int n;
 
-        if (sscanf(line, "produce %d %127s %31s", &n, prefix, mode) == 3) {
+        if (sscanf(line, "produce %127s %d %127s %31s", topic, &n, prefix, mode) == 4) {
             int failed = produce(prod, topic, n, prefix, mode);
             printf(failed ? "ERR %d failed\n" : "OK produced %d\n", failed ? failed : n);
         } else if (strncmp(line, "down", 4) == 0) {
