@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "analyzer/status.h"
 #include "cli/cmd.h"
 #include "cli/trace_out.h"
 #include "core/event.h"
@@ -27,6 +28,7 @@ struct proc_row {
     int64_t errors;    /* of which severity error */
     char *services;    /* comma-separated, in order of first appearance */
     char *last_type;   /* type of the latest event */
+    const char *state; /* analyzer_state_name(): completed, failed, in_flight, stuck */
 };
 
 /* ORDER BY clauses for --sort: fixed text, never built from input. */
@@ -100,9 +102,8 @@ static int proc_details(sqlite3_stmt *svc, sqlite3_stmt *last, struct proc_row *
 }
 
 /*
- * STATUS HOOK (coordination with analyzer/, issue 3): when analyzer/status.h provides the
- * per-process status of DESIGN.md (completed, failed, in flight, stuck), print it here as
- * a "status" column / JSON key. Until then processes has no status column.
+ * Status (DESIGN.md: completed, failed, in flight, stuck) comes from analyzer/status.h,
+ * classified from the last event we already fetched; no extra query per process.
  */
 
 static void proc_json(const struct proc_row *rows, size_t n)
@@ -138,12 +139,24 @@ static void proc_json(const struct proc_row *rows, size_t n)
         }
         json_object_set_new(o, "services", svcs);
         json_object_set_new(o, "last_type", trace_out_jstr(r->last_type));
+        json_object_set_new(o, "status", r->state ? json_string(r->state) : json_null());
         json_object_set_new(o, "findings", json_integer((json_int_t)r->findings));
         json_array_append_new(arr, o);
     }
     json_object_set_new(doc, "processes", arr);
     trace_out_json(doc);
     json_decref(doc);
+}
+
+static const char *proc_state_sgr(const char *state)
+{
+    if (strcmp(state, "failed") == 0)
+        return "31";
+    if (strcmp(state, "stuck") == 0)
+        return "33";
+    if (strcmp(state, "completed") == 0)
+        return "32";
+    return "36";
 }
 
 static size_t proc_w(const char *s)
@@ -176,7 +189,7 @@ static void proc_text(const struct proc_row *rows, size_t n, int show_findings)
         wt = 32;
     /* On a terminal the services column takes what the others leave. */
     if (cols > 0) {
-        int rest = cols - (int)wc - 2 - 23 - 2 - 8 - 2 - 6 - 2 - (int)wt - 2 -
+        int rest = cols - (int)wc - 2 - 23 - 2 - 8 - 2 - 6 - 2 - 9 - 2 - (int)wt - 2 -
                    (show_findings ? 12 : 0);
         if (rest < 12)
             rest = 12;
@@ -188,7 +201,7 @@ static void proc_text(const struct proc_row *rows, size_t n, int show_findings)
     if (color)
         fputs("\033[1m", stdout);
     trace_out_cell(stdout, "CORRELATION", (int)wc, 0);
-    printf("  %-23s  %8s  %6s  ", "FIRST", "DURATION", "EVENTS");
+    printf("  %-23s  %8s  %6s  %-9s  ", "FIRST", "DURATION", "EVENTS", "STATUS");
     trace_out_cell(stdout, "SERVICES", (int)ws, 0);
     fputs("  ", stdout);
     trace_out_cell(stdout, "LAST TYPE", show_findings ? (int)wt : 0, 0);
@@ -208,6 +221,12 @@ static void proc_text(const struct proc_row *rows, size_t n, int show_findings)
         printf("  %-23s  ", t);
         trace_out_cell(stdout, d, 8, 1);
         printf("  %6lld  ", (long long)r->events);
+        if (color && r->state)
+            printf("\033[%sm", proc_state_sgr(r->state));
+        printf("%-9s", r->state ? r->state : "-");
+        if (color && r->state)
+            fputs("\033[0m", stdout);
+        fputs("  ", stdout);
         trace_out_cell(stdout, r->services ? r->services : "-", (int)ws, 0);
         fputs("  ", stdout);
         trace_out_cell(stdout, r->last_type ? r->last_type : "-", show_findings ? (int)wt : 0,
@@ -238,6 +257,8 @@ static int exec_processes(int argc, char **argv, const char *db)
     struct proc_row *rows = NULL;
     struct store *st = NULL;
     sqlite3_stmt *s = NULL, *svc = NULL, *last = NULL;
+    struct analyzer_status *as = NULL;
+    char err[512];
     const char *order = NULL;
     char *end, *sql;
     sqlite3 *h;
@@ -306,6 +327,11 @@ static int exec_processes(int argc, char **argv, const char *db)
         ret = CLI_EXIT_INPUT;
         goto done;
     }
+    if (analyzer_status_open(h, NULL, &as, err, sizeof err) != ES_OK) {
+        /* Without status the list is still useful: say why and go on. */
+        cli_error("processes", "no status column: %s", err);
+        as = NULL;
+    }
     sqlite3_bind_int64(s, 1, limit);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct proc_row *r;
@@ -325,6 +351,8 @@ static int exec_processes(int argc, char **argv, const char *db)
             have_findings = 1;
         if (r->cid != NULL && (rc = proc_details(svc, last, r)) != SQLITE_OK)
             break;
+        if (as != NULL)
+            r->state = analyzer_state_name(analyzer_status_classify(as, r->last_type, r->last_us));
     }
     if (rc != SQLITE_DONE) {
         cli_error("processes", "reading %s: %s", db, sqlite3_errmsg(h));
@@ -346,6 +374,7 @@ done:
         free(rows[k].last_type);
     }
     free(rows);
+    analyzer_status_free(as);
     sqlite3_finalize(s);
     sqlite3_finalize(svc);
     sqlite3_finalize(last);
@@ -356,11 +385,13 @@ done:
 static const char processes_help[] =
     "Lists the business processes in the store: one line per correlation ID with its\n"
     "first time, duration, number of observations, services (in the order they joined),\n"
-    "the type of its latest event, and, once `analyze` has run, its findings.\n"
+    "the type of its latest event, its status (completed, failed, in_flight, stuck: from\n"
+    "the last event, see `analyze --help`) and, once `analyze` has run, its findings.\n"
     "\n"
     "options:\n"
     "  --json              {\"processes\":[{correlation_id, first_time, last_time,\n"
-    "                       duration_us, events, services, last_type, findings}]}\n"
+    "                       duration_us, events, services, last_type, status,\n"
+    "                       findings}]}\n"
     "  --with-findings     only processes with at least one finding\n"
     "  --limit N, -n N     at most N processes\n"
     "  --sort KEY          start (oldest first, the default), duration (longest first),\n"

@@ -84,5 +84,6 @@ for dir in "${cases[@]}"; do
         fail=$((fail + 1))
     fi
 done
+[ $update = 1 ] && exit $((fail > 0))
 echo "golden: $pass passed, $fail failed"
 [ $fail -eq 0 ] && [ $pass -gt 0 ]
