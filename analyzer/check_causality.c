@@ -55,9 +55,12 @@ static void find_cycles(struct actx *a, struct proc *p)
                              o->type ? o->type : "event", o->event_id, len, len == 1 ? "" : "s",
                              c->event_id);
             }
+            for (j = k; j < npath; j++)
+                p->nodes[path[j]].mark = NODE_IN_CYCLE;
         }
         for (size_t j = 0; j < npath; j++)
-            p->nodes[path[j]].mark = 2;
+            if (p->nodes[path[j]].mark == 1)
+                p->nodes[path[j]].mark = 2;
     }
     free(path);
 }

@@ -102,7 +102,7 @@ void check_metadata_process(struct actx *a, struct proc *p)
     for (i = 0; i < p->nnodes; i++) {
         const struct obs *e, *c;
         int cause = p->nodes[i].cause;
-        if (cause < 0 || cause == (int)i)
+        if (cause < 0 || cause == (int)i || p->nodes[i].mark == NODE_IN_CYCLE)
             continue;
         e = traced(p, (int)i);
         c = traced(p, cause);

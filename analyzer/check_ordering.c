@@ -251,7 +251,7 @@ void check_ordering_process(struct actx *a, struct proc *p)
 
     for (i = 0; i < p->nnodes; i++) {
         int c = p->nodes[i].cause;
-        if (c < 0 || c == (int)i)
+        if (c < 0 || c == (int)i || p->nodes[i].mark == NODE_IN_CYCLE)
             continue;
         time_before_cause(a, p, (int)i, c);
         delivered_before_cause(a, p, (int)i, c);

@@ -50,7 +50,7 @@ struct node {
     int nobs;
     int cause;         /* node index of the cause in this process, -1 */
     int next_same_id;  /* another node with the same event_id (other source), -1 */
-    unsigned char mark; /* scratch for graph walks */
+    unsigned char mark; /* graph walks; NODE_IN_CYCLE after check_causality_process */
 };
 
 struct proc {
@@ -166,6 +166,7 @@ struct actx {
 };
 
 #define ID_SPLIT 0x80000000u
+#define NODE_IN_CYCLE 3 /* node.mark of events on a causation loop: no edge checks */
 
 /* Grows an array v of n elements to hold one more. */
 #define ACTX_PUSH(v, n, cap)                                                                       \
