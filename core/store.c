@@ -647,7 +647,7 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err, 
                                   : "PRAGMA journal_mode = WAL");
         if (rc == ES_OK)
             rc = db_exec(st, "configure store",
-                         "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;"
+                         "PRAGMA synchronous = NORMAL;"
                          " PRAGMA cache_size = -65536; PRAGMA journal_size_limit = 67108864;"
                          " PRAGMA foreign_keys = OFF");
         if (rc == ES_OK)
