@@ -1638,7 +1638,8 @@ static int ingest_dir(struct file_ingest *fi, const char *path, int depth)
     closedir(d);
     if (n == 0)
         msg(fi, FILE_MSG_NOTE, path, "folder holds no files");
-    qsort(names, n, sizeof *names, cmp_names);
+    else
+        qsort(names, n, sizeof *names, cmp_names);
     while (plen > 1 && path[plen - 1] == '/')
         plen--;
     for (i = 0; i < n; i++) {
