@@ -1,7 +1,8 @@
 -- hop-latency: how long each causal hop takes, from a cause's type to its effect's type.
 --
 -- A hop joins an effect to its cause (effect.causation_id = cause.event_id); each event
--- counts once however many times it was observed (its first observation is used). The
+-- counts once however many times it was observed (its first observation is used); when
+-- two events share the cause's id, the one in the effect's own process is the cause. The
 -- latency is the difference of producer times, so a skewed clock shows as a negative
 -- minimum. Percentiles are nearest-rank over the hops of each pair.
 --
@@ -23,13 +24,22 @@ WITH node AS (
     WHERE event_id IS NOT NULL AND time_us IS NOT NULL
     GROUP BY source, event_id
 ),
-hop AS (
-    SELECT c.type AS cause_type, e.type AS effect_type,
-           (e.time_us - c.time_us) / 1000.0 AS ms
+link AS (
+    SELECT e.type AS effect_type, e.time_us,
+           coalesce((SELECT min(x.seq) FROM events AS x
+                     WHERE x.event_id = eo.causation_id AND x.time_us IS NOT NULL
+                       AND x.correlation_id = eo.correlation_id),
+                    (SELECT min(x.seq) FROM events AS x
+                     WHERE x.event_id = eo.causation_id AND x.time_us IS NOT NULL))
+               AS cause_seq
     FROM node AS e
     JOIN events AS eo ON eo.seq = e.seq
-    JOIN node AS c ON c.seq = (SELECT min(x.seq) FROM events AS x
-                               WHERE x.event_id = eo.causation_id AND x.time_us IS NOT NULL)
+    WHERE eo.causation_id IS NOT NULL
+),
+hop AS (
+    SELECT c.type AS cause_type, l.effect_type, (l.time_us - c.time_us) / 1000.0 AS ms
+    FROM link AS l
+    JOIN events AS c ON c.seq = l.cause_seq
 ),
 ranked AS (
     SELECT cause_type, effect_type, ms,
