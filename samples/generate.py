@@ -36,7 +36,7 @@ SKEW_RANGE = range(1150, 1200)  # inventory host clock 2.5 s behind for these or
 SKEW_US = -2_500_000
 TECH_ORDERS = ("ord-1008", "ord-1123", "ord-1266")   # RowInserted leaks from inventory CDC
 NOCORR_ORDERS = ("ord-1019", "ord-1088", "ord-1190", "ord-1244")  # notification w/o corr id
-STUCK_ORDERS = ("ord-1133", "ord-1234")  # payment authorised, never confirmed
+STUCK_ORDERS = ("ord-1064", "ord-1133")  # payment authorised, never confirmed
 
 SKUS = [("sku-%04d" % n, name, price) for n, (name, price) in enumerate([
     ("espresso beans 1kg", 24.90), ("pour-over kettle", 54.00), ("ceramic dripper", 21.50),
@@ -48,8 +48,9 @@ CARRIERS = ["dhl", "ups", "postnl", "gls"]
 
 
 class Gen:
-    def __init__(self, seed):
+    def __init__(self, seed, collected):
         self.rng = random.Random(seed)
+        self.collected = collected  # when the logs were copied: nothing after it is seen
         self.events = {s: [] for s in SERVICES}
         self.defects = []
         self.saved_ids = {}
@@ -163,15 +164,15 @@ class Gen:
             note["corr"] = None
             self.defects.append(("metadata.missing_correlation_id", oid, note["id"]))
 
-        # Shipping: scheduled within minutes, dispatched within hours; the last orders of
-        # the day are still in flight when the logs were collected.
+        # Shipping: scheduled within a minute, dispatched within the hour; orders whose
+        # dispatch falls after the logs were collected are still in flight.
         t_s = self.later(t_conf, 500, 40000)
         sched = self.emit("shipping", "ShipmentScheduled", t_s, oid, conf,
                           {"shipmentId": "shp-%d" % n, "carrier": rng.choice(CARRIERS),
                            "city": rng.choice(CITIES)})
-        if n >= 1285:
+        t_d = self.later(t_s, 5 * 60 * 1000, 50 * 60 * 1000)
+        if t_d > self.collected:
             return
-        t_d = self.later(t_s, 20 * 60 * 1000, 3 * 3600 * 1000)
         disp = self.emit("shipping", "ShipmentDispatched", t_d, oid, sched,
                          {"shipmentId": "shp-%d" % n,
                           "tracking": "TRK%010d" % rng.randint(0, 10**10 - 1)})
@@ -289,10 +290,14 @@ def main():
     ap.add_argument("--list-defects", action="store_true")
     a = ap.parse_args()
 
-    g = Gen(a.seed)
-    t = START
-    for n in range(1000, 1000 + a.orders):
-        t = t + dt.timedelta(milliseconds=g.rng.randint(4000, 68000))
+    # Order times first (their own stream), so the collection time is known up front.
+    trng = random.Random(a.seed + 1)
+    times, t = [], START
+    for _ in range(a.orders):
+        t = t + dt.timedelta(milliseconds=trng.randint(4000, 68000))
+        times.append(t)
+    g = Gen(a.seed, times[-1] + dt.timedelta(minutes=10))
+    for n, t in enumerate(times, start=1000):
         g.order(n, t)
     os.makedirs(a.out, exist_ok=True)
     write_orders(g, a.out)
