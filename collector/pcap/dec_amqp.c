@@ -25,6 +25,7 @@
 #define AMQP_MAX_HEADERS 128
 #define AMQP_MAX_DEPTH 16
 #define AMQP_FRAME_END 0xce
+#define AMQP_SYNC_MAX (1u << 20) /* frame sizes believed while resynchronising */
 
 static const uint16_t amqp_ports[] = {5672, 0};
 
@@ -105,7 +106,7 @@ static size_t amqp_sync(const uint8_t *p, size_t len, int dir)
             return i;
         size = (uint32_t)p[i + 3] << 24 | (uint32_t)p[i + 4] << 16 | (uint32_t)p[i + 5] << 8 |
                p[i + 6];
-        if (size > AMQP_MAX_FRAME)
+        if (size > AMQP_SYNC_MAX)
             continue;
         if (len - i < 7 + (size_t)size + 1)
             return i;

@@ -341,14 +341,8 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
             path = (const uint8_t *)path_buf;
             pathlen = strlen(path_buf);
             head_req = rq->head;
-            if (status >= 200 || status == 101) {
-                hc->qhead = (hc->qhead + 1) % HTTP_PENDING;
-                hc->qlen--;
-            }
         }
         no_body = head_req || status < 200 || status == 204 || status == 304;
-        if (status == 101)
-            hc->upgraded = 1;
     }
     /* Body. */
     cur_init(&c, p + hlen, len - hlen);
@@ -381,6 +375,13 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
         cur_skip(&c, c.left);
     }
     *used = len - c.left;
+    /* The message is complete: only now change the connection's state. */
+    if (!is_req && hc->qlen > 0 && (status >= 200 || status == 101)) {
+        hc->qhead = (hc->qhead + 1) % HTTP_PENDING;
+        hc->qlen--;
+    }
+    if (!is_req && status == 101)
+        hc->upgraded = 1;
     if (is_req) {
         struct http_req *rq;
         if (method_n == 7 && memcmp(p, "CONNECT", 7) == 0)

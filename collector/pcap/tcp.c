@@ -139,7 +139,7 @@ void tcp_dir_frames(const struct tcp_dir *d, size_t from, size_t to, uint64_t *f
                     uint64_t *last, int64_t *ts)
 {
     uint64_t a = d->base + from, b = d->base + (to > from ? to - 1 : from);
-    size_t lo, hi, mid;
+    size_t lo, hi, mid, start;
 
     *first = *last = 0;
     *ts = ES_TIME_NONE;
@@ -154,8 +154,9 @@ void tcp_dir_frames(const struct tcp_dir *d, size_t from, size_t to, uint64_t *f
         else
             lo = mid + 1;
     }
-    if (lo < d->nfm)
-        *first = d->fm[lo].frame;
+    if (lo >= d->nfm)
+        lo = d->nfm - 1;
+    start = lo;
     hi = d->nfm;
     while (lo < hi) {
         mid = lo + (hi - lo) / 2;
@@ -166,10 +167,17 @@ void tcp_dir_frames(const struct tcp_dir *d, size_t from, size_t to, uint64_t *f
     }
     if (lo >= d->nfm)
         lo = d->nfm - 1;
-    *last = d->fm[lo].frame;
-    *ts = d->fm[lo].ts;
-    if (*first == 0)
-        *first = *last;
+    /* Reordered segments: frames need not grow with the bytes, so take min and max. */
+    *first = *last = d->fm[start].frame;
+    *ts = d->fm[start].ts;
+    for (mid = start + 1; mid <= lo; mid++) {
+        if (d->fm[mid].frame < *first)
+            *first = d->fm[mid].frame;
+        if (d->fm[mid].frame > *last)
+            *last = d->fm[mid].frame;
+        if (d->fm[mid].ts > *ts)
+            *ts = d->fm[mid].ts;
+    }
 }
 
 /* ------------------------------------------------------------------------------------
@@ -368,6 +376,12 @@ static int run_decoder(struct tcp *t, struct tcp_flow *f, int dir, int eof)
             continue;
         }
         if (st == DEC_MORE) {
+            if (eof && d->resync) {
+                /* a candidate boundary that the stream's end disproves: keep looking */
+                note_skip(d, 1);
+                dir_consume(t, d, 1);
+                continue;
+            }
             if (eof) {
                 if (!d->resync) {
                     snprintf(reason, sizeof reason, "%s_truncated", f->dec->name);
