@@ -533,7 +533,8 @@ static void summarize_skews(struct actx *a)
     size_t i, j;
     struct analyzer_summary *sum = a->sum;
 
-    qsort(a->skews, a->nskews, sizeof *a->skews, cmp_skew);
+    if (a->nskews > 0)
+        qsort(a->skews, a->nskews, sizeof *a->skews, cmp_skew);
     for (i = 0; i < a->nskews; i = j) {
         struct analyzer_skew *k;
         for (j = i; j < a->nskews && a->skews[j].cause_src == a->skews[i].cause_src &&
@@ -548,7 +549,8 @@ static void summarize_skews(struct actx *a)
         k->skew_us = a->skews[i + (j - i) / 2].diff_us;
         k->max_us = a->skews[j - 1].diff_us;
     }
-    qsort(sum->skews, sum->nskews, sizeof *sum->skews, cmp_skew_out);
+    if (sum->nskews > 0)
+        qsort(sum->skews, sum->nskews, sizeof *sum->skews, cmp_skew_out);
 }
 
 static int cmp_card(const void *x, const void *y)
@@ -571,7 +573,8 @@ static void summarize(struct actx *a, struct analyzer_status *st)
         sum->cards[i].events = a->sources[i].events;
         memcpy(sum->cards[i].with, a->sources[i].with, sizeof sum->cards[i].with);
     }
-    qsort(sum->cards, sum->ncards, sizeof *sum->cards, cmp_card);
+    if (sum->ncards > 0)
+        qsort(sum->cards, sum->ncards, sizeof *sum->cards, cmp_card);
     for (i = 0; i < a->nstates; i++) {
         const struct proc_state *ps = &a->states[i];
         const char *type = ps->last_type == NONE_IX ? NULL : a->types[ps->last_type].name;

@@ -180,7 +180,8 @@ static void partition_regression(struct actx *a, struct proc *p)
         pe->idh = o->idh;
         pe->obs = (int)i;
     }
-    qsort(v, n, sizeof *v, cmp_part);
+    if (n > 0)
+        qsort(v, n, sizeof *v, cmp_part);
     for (i = 0; i < n; i = j) {
         size_t max = i;
         for (j = i + 1; j < n && v[j].group == v[i].group; j++) {

@@ -153,7 +153,8 @@ static void print_text(sqlite3 *db, const struct analyzer_summary *s)
         }
         sqlite3_finalize(q);
     }
-    qsort(kc, nk, sizeof *kc, cmp_kind_count);
+    if (nk > 0)
+        qsort(kc, nk, sizeof *kc, cmp_kind_count);
     for (i = 0; i < nk; i++) {
         printf("\n%s  %s  %" PRId64 "\n", kc[i].kind, kc[i].severity, kc[i].n);
         if (strcmp(kc[i].kind, "ordering.time_before_cause") == 0 && s->nskews) {

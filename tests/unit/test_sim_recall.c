@@ -75,7 +75,8 @@ int main(void)
         got[ngot++] = xstrdup((const char *)sqlite3_column_text(q, 0));
     }
     sqlite3_finalize(q);
-    qsort(got, ngot, sizeof *got, cmp_str);
+    if (ngot > 0)
+        qsort(got, ngot, sizeof *got, cmp_str);
 
     printf("%-36s %8s %8s %8s %9s %7s\n", "kind", "planted", "found", "correct", "precision",
            "recall");
