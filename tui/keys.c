@@ -168,6 +168,7 @@ int keys_help_line(size_t i, char *buf, size_t len)
 {
     char keys[64], one[16], where[96];
     size_t b, k, o, seen = 0;
+    int everywhere;
 
     for (b = 0; b < NBINDINGS; b++) {
         if (!help_first(b))
@@ -176,13 +177,19 @@ int keys_help_line(size_t i, char *buf, size_t len)
             continue;
         o = 0;
         keys[0] = '\0';
-        for (k = b; k < NBINDINGS; k++)
-            if (bindings[k].act == bindings[b].act && bindings[k].views == bindings[b].views &&
-                bindings[k].key != '\n' && o < sizeof keys)
-                o += (size_t)snprintf(keys + o, sizeof keys - o, "%s%s", o ? " " : "",
-                                      keys_name(bindings[k].key, one, sizeof one));
-        snprintf(buf, len, "%-16s %-50s %s", keys, bindings[b].help,
-                 view_names(bindings[b].views, where, sizeof where));
+        for (k = b; k < NBINDINGS; k++) {
+            if (bindings[k].act != bindings[b].act || bindings[k].views != bindings[b].views ||
+                o >= sizeof keys)
+                continue;
+            keys_name(bindings[k].key, one, sizeof one);
+            if (bindings[k].key == '\n' || strstr(keys, one) != NULL) /* Enter twice */
+                continue;
+            o += (size_t)snprintf(keys + o, sizeof keys - o, "%s%s", o ? " " : "", one);
+        }
+        view_names(bindings[b].views, where, sizeof where);
+        everywhere = strcmp(where, "everywhere") == 0;
+        snprintf(buf, len, "%-15s %s%s%s%s", keys, bindings[b].help, everywhere ? "" : "  (",
+                 everywhere ? "" : where, everywhere ? "" : ")");
         return 1;
     }
     return 0;

@@ -1257,7 +1257,9 @@ unsigned model_open_event(struct model *m, int64_t seq)
     }
     detail_free(d);
     d->seq = seq;
-    snprintf(buf, sizeof buf, "Event #%lld", (long long)seq);
+    snprintf(buf, sizeof buf, "Event #%lld  %s from %s", (long long)seq,
+             sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "(no type)",
+             sqlite3_column_text(st, 3) ? (const char *)sqlite3_column_text(st, 3) : "(no source)");
     add_line(d, 1, 0, buf);
     for (i = 1; i <= 14; i++) {
         const char *v = (const char *)sqlite3_column_text(st, i);

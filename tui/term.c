@@ -213,7 +213,9 @@ int term_print(WINDOW *w, int y, int x, int width, attr_t a, int pad, const char
     size_t n;
     int used = 0, cw;
 
-    if (width <= 0)
+    if (x + width > getmaxx(w)) /* never wrap onto the next line */
+        width = getmaxx(w) - x;
+    if (width <= 0 || y < 0 || y >= getmaxy(w))
         return 0;
     text_escape(s, buf, sizeof buf, cur ? cur->ascii : 0);
     wattr_set(w, a, PAIR_NUMBER(a), NULL);

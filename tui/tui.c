@@ -61,35 +61,33 @@ static void draw_status(struct term *t, struct model *m)
 
 static void draw_hint(struct term *t, struct model *m)
 {
-    char buf[512];
-    const char *p, *sp;
-    int x = 0, width = getmaxx(t->hint), n;
+    char buf[512], item[128];
+    const char *p, *sp, *sep;
+    int x = 0, width = getmaxx(t->hint);
+    size_t n, kn;
 
     werase(t->hint);
     keys_hint(m->view, buf, sizeof buf);
-    /* "key word  key word": keys highlighted. */
-    for (p = buf; *p && x < width; p = sp) {
-        char word[64];
-        sp = strchr(p, ' ');
-        if (sp == NULL)
-            sp = p + strlen(p);
-        n = (int)(sp - p) < (int)sizeof word - 1 ? (int)(sp - p) : (int)sizeof word - 1;
-        memcpy(word, p, (size_t)n);
-        word[n] = '\0';
-        x += term_print(t->hint, 0, x, width - x, term_attr(ROLE_KEY), 0, word);
-        p = sp + (*sp == ' ');
-        sp = strstr(p, "  ");
-        if (sp == NULL)
-            sp = p + strlen(p);
-        n = (int)(sp - p) < (int)sizeof word - 2 ? (int)(sp - p) : (int)sizeof word - 2;
-        word[0] = ' ';
-        memcpy(word + 1, p, (size_t)n);
-        word[n + 1] = '\0';
-        x += term_print(t->hint, 0, x, width - x, term_attr(ROLE_HINT), 0, word);
-        while (*sp == ' ')
-            sp++;
-        if (*sp && x + 2 < width)
+    /* Items "key word" separated by two spaces; the key highlighted; whole items only. */
+    for (p = buf; *p; p = *sep ? sep + 2 : sep) {
+        sep = strstr(p, "  ");
+        if (sep == NULL)
+            sep = p + strlen(p);
+        n = (size_t)(sep - p) < sizeof item - 1 ? (size_t)(sep - p) : sizeof item - 1;
+        memcpy(item, p, n);
+        item[n] = '\0';
+        if (x + (x ? 2 : 0) + term_width(item) > width)
+            break;
+        if (x)
             x += term_print(t->hint, 0, x, 2, 0, 0, "  ");
+        sp = strchr(item, ' ');
+        kn = sp ? (size_t)(sp - item) : n;
+        item[kn] = '\0';
+        x += term_print(t->hint, 0, x, width - x, term_attr(ROLE_KEY), 0, item);
+        if (sp != NULL) {
+            item[kn] = ' ';
+            x += term_print(t->hint, 0, x, width - x, term_attr(ROLE_HINT), 0, item + kn);
+        }
     }
     wnoutrefresh(t->hint);
 }
@@ -100,9 +98,14 @@ static void draw(struct term *t, struct model *m, unsigned dirty)
     int h;
 
     if (too_small()) {
-        werase(stdscr);
-        term_print(stdscr, 0, 0, COLS, 0, 0, "terminal too small (need 40x8)");
-        wnoutrefresh(stdscr);
+        werase(t->body);
+        werase(t->status);
+        werase(t->hint);
+        term_print(t->body, 0, 0, COLS, 0, 0, "terminal too small");
+        term_print(t->body, 1, 0, COLS, 0, 0, "(need 40x8; q quits)");
+        wnoutrefresh(t->body);
+        wnoutrefresh(t->status);
+        wnoutrefresh(t->hint);
         doupdate();
         return;
     }

@@ -35,10 +35,11 @@ static void draw(WINDOW *w, struct model *m)
                          l->fold_end - (long)d->vis[r]);
                 strncat(buf, more, sizeof buf - strlen(buf) - 1);
             }
-            term_print(w, y, 0, width, a, 1, buf);
+            term_print(w, y, 1, width - 1, a, 1, buf);
         } else {
-            term_print(w, y, 0, width, a, 1, l->text);
+            term_print(w, y, 1, width - 1, a, 1, l->text);
         }
+        term_print(w, y, 0, 1, a, 1, sel ? t->g.arrow : " ");
     }
 }
 

@@ -41,11 +41,12 @@ static void draw(WINDOW *w, struct model *m)
         attr_t base = sel ? term_attr(ROLE_SELECTED) : 0;
         if (f->header) {
             snprintf(buf, sizeof buf, "%s %s (%d)", t->g.open, f->kind, f->count);
-            term_print(w, y, 0, width, sel ? base : term_attr(ROLE_SECTION), 1, buf);
+            term_print(w, y, 0, 1, base, 1, sel ? t->g.arrow : " ");
+            term_print(w, y, 1, width - 1, sel ? base : term_attr(ROLE_SECTION), 1, buf);
             continue;
         }
         x = 0;
-        term_print(w, y, x, 2, base, 1, "");
+        term_print(w, y, x, 2, base, 1, sel ? t->g.arrow : "");
         x += 2;
         term_print(w, y, x, 9, sel ? base : term_attr(sev_role(f->severity)), 1,
                    f->severity ? f->severity : "-");

@@ -62,7 +62,7 @@ static void draw(WINDOW *w, struct model *m)
     int width = getmaxx(w), height = getmaxy(w), y, x, rest, i;
     struct col cols[] = {
         {"PROCESS", SORT_ID, 0, 0},     {"START", SORT_START, 14, 0},
-        {"DURATION", SORT_DURATION, 8, 1}, {"EVENTS", SORT_EVENTS, 6, 1},
+        {"DURATION", SORT_DURATION, 9, 1}, {"EVENTS", SORT_EVENTS, 6, 1},
         {"STATUS", SORT_STATUS, 9, 0},  {"FIND", SORT_FINDINGS, 4, 1},
         {"SERVICES", SORT_SERVICES, 0, 0},
     };
@@ -91,12 +91,21 @@ static void draw(WINDOW *w, struct model *m)
     term_print(w, 0, 0, width, term_attr(ROLE_TITLE), 1, title);
 
     /* Column widths: PROCESS and SERVICES share what is left. */
+    if (width < 80)
+        cols[1].width = 0; /* narrow: START goes first */
     rest = width - 1;
     for (i = 1; i < ncols - 1; i++)
-        rest -= cols[i].width + 1;
-    cols[0].width = rest * 55 / 100;
-    if (cols[0].width > 38)
-        cols[0].width = 38;
+        rest -= cols[i].width > 0 ? cols[i].width + 1 : 0;
+    /* PROCESS as wide as the longest ID on screen, at most 60% of what is left. */
+    cols[0].width = 10;
+    for (r = p->list.top; r < p->list.n && r < p->list.top + (size_t)height; r++) {
+        struct model_procrow *row = model_proc_at(m, r);
+        int cw = row ? term_width(row->cid) : 0;
+        if (cw > cols[0].width)
+            cols[0].width = cw;
+    }
+    if (cols[0].width > rest * 60 / 100)
+        cols[0].width = rest * 60 / 100;
     cols[ncols - 1].width = rest - cols[0].width - 2;
     if (cols[ncols - 1].width < 0)
         cols[ncols - 1].width = 0;

@@ -36,7 +36,7 @@ static void draw(WINDOW *w, struct model *m)
         }
         cw[c - q->hscroll] = wmax > COL_MAX ? COL_MAX : wmax;
     }
-    x = 0;
+    x = 1;
     for (c = q->hscroll; c < q->ncols && c - q->hscroll < 64 && x < width; c++) {
         term_print(w, 1, x, cw[c - q->hscroll], term_attr(ROLE_HEADER), 1, q->cols[c]);
         x += cw[c - q->hscroll] + 2;
@@ -44,7 +44,8 @@ static void draw(WINDOW *w, struct model *m)
     for (y = 2, r = q->list.top; y < height && r < q->nrows; y++, r++) {
         int sel = r == q->list.sel;
         attr_t a = sel ? term_attr(ROLE_SELECTED) : 0;
-        x = 0;
+        term_print(w, y, 0, 1, a, 1, sel ? term_get()->g.arrow : " ");
+        x = 1;
         for (c = q->hscroll; c < q->ncols && c - q->hscroll < 64 && x < width; c++) {
             const char *s = q->cells[r * q->ncols + c];
             term_print(w, y, x, cw[c - q->hscroll] + 2, s ? a : a | term_attr(ROLE_DIM), 1,

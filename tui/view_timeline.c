@@ -11,7 +11,7 @@
 #include "tui/text.h"
 #include "tui/view.h"
 
-#define X0 21       /* lanes start after "HH:MM:SS.mmm +gap__ " */
+#define X0 22       /* lanes start after ">HH:MM:SS.mmm +gap__ " */
 #define LANE_MIN 18 /* narrowest lane */
 
 static int lane_role(int lane)
@@ -33,7 +33,7 @@ static void draw(WINDOW *w, struct model *m)
     const struct term *t = term_get();
     struct model_proc *pr = &m->proc;
     int width = getmaxx(w), height = getmaxy(w), nvis, lane_w, y, i, x;
-    char buf[512], a[64], b[32];
+    char buf[512], a[64], b[32], b2[80];
     size_t r;
     attr_t link = term_attr(ROLE_LINK);
 
@@ -75,14 +75,15 @@ static void draw(WINDOW *w, struct model *m)
             term_print(w, 1, rx1 - tw - 2, 1, link, 0, t->ascii ? "+" : "┤");
             term_print(w, 1, rx1 - tw, tw, term_attr(ROLE_DIM), 0, b);
             text_duration(pr->last_us - pr->first_us, a, sizeof a);
+            snprintf(b2, sizeof b2, " %s ", a);
             x = rx0 + (rx1 - tw - 1 - rx0 - (int)strlen(a)) / 2;
             if (x > rx0 && pr->first_us != ES_TIME_NONE)
-                term_print(w, 1, x, (int)strlen(a) + 2, term_attr(ROLE_DIM), 0, a);
+                term_print(w, 1, x, (int)strlen(a) + 2, term_attr(ROLE_DIM), 0, b2);
         }
     }
 
     /* Lane headers. */
-    term_print(w, 2, 0, X0, term_attr(ROLE_HEADER), 1, "TIME         GAP");
+    term_print(w, 2, 0, X0, term_attr(ROLE_HEADER), 1, " TIME         GAP");
     for (i = 0; i < nvis; i++) {
         size_t lane = pr->hscroll + (size_t)i;
         snprintf(buf, sizeof buf, "%s%s", i == 0 && pr->hscroll > 0 ? t->g.larrow : "",
@@ -103,14 +104,15 @@ static void draw(WINDOW *w, struct model *m)
                           : ES_TIME_NONE;
 
         text_clock(e->time_us, a, sizeof a);
-        term_print(w, y, 0, 13, base | (sel ? 0 : term_attr(ROLE_DIM)), 1, a);
+        term_print(w, y, 0, 1, base, 1, sel ? t->g.arrow : " ");
+        term_print(w, y, 1, 13, base | (sel ? 0 : term_attr(ROLE_DIM)), 1, a);
         if (gap != ES_TIME_NONE) {
             text_duration(gap, b + 1, sizeof b - 1);
             b[0] = '+';
         } else {
             b[0] = '\0';
         }
-        term_print(w, y, 13, X0 - 13, base | (gap != ES_TIME_NONE && gap >= 1000000 && !sel
+        term_print(w, y, 14, X0 - 14, base | (gap != ES_TIME_NONE && gap >= 1000000 && !sel
                                                   ? term_attr(ROLE_STUCK)
                                                   : sel ? 0 : term_attr(ROLE_DIM)),
                    1, b);

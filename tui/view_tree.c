@@ -24,7 +24,7 @@ static void draw(WINDOW *w, struct model *m)
     tree_w = width - 38;
     if (tree_w < 20)
         tree_w = 20;
-    term_print(w, 1, 0, tree_w, term_attr(ROLE_HEADER), 1, "EVENT");
+    term_print(w, 1, 0, tree_w, term_attr(ROLE_HEADER), 1, " EVENT");
     term_print(w, 1, tree_w, width - tree_w, term_attr(ROLE_HEADER), 1,
                " SOURCE         AFTER CAUSE TIME");
     for (y = 2, r = pr->tr.top; y < height && r < pr->tr.n; y++, r++) {
@@ -37,7 +37,8 @@ static void draw(WINDOW *w, struct model *m)
         indent = e->depth * 2;
         if (indent > tree_w / 2)
             indent = tree_w / 2;
-        term_print(w, y, 0, indent, base, 1, "");
+        indent++;
+        term_print(w, y, 0, indent, base, 1, sel ? t->g.arrow : "");
         snprintf(buf, sizeof buf, "%s %s%s%s%s", mark, e->concurrent ? t->g.conc : "",
                  e->n_findings ? t->g.warn : "", e->type ? e->type : "(no type)",
                  e->loop_root ? "  (causation loop)" : "");
