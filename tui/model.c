@@ -1990,6 +1990,13 @@ unsigned model_poll(struct model *m)
     return flags;
 }
 
+static int64_t full_threshold = MODEL_FULL_AT_OPEN;
+
+void model_set_full_threshold(int64_t n)
+{
+    full_threshold = n;
+}
+
 /* 1 when `analyze` left its learned status rules in meta for exactly this store. */
 static int status_cache_fresh(struct model *m, int64_t total)
 {
@@ -2032,12 +2039,12 @@ int model_init(struct model *m, sqlite3 *db, int64_t stuck_us)
     if (m->msg[0] != '\0')
         return ES_ESTORE;
     /* The analyzer's status rules learn from the whole store: cheap only when small or cached. */
-    if ((total < MODEL_FULL_AT_OPEN || status_cache_fresh(m, total)) &&
+    if ((total < full_threshold || status_cache_fresh(m, total)) &&
         analyzer_status_open(db, &m->cfg, &m->status, err, sizeof err) != ES_OK)
         m->status = NULL;
     if (m->status != NULL && m->newest_us != ES_TIME_NONE)
         analyzer_status_set_now(m->status, m->newest_us);
-    if (total < MODEL_FULL_AT_OPEN) {
+    if (total < full_threshold) {
         while (model_build_step(m, 100000) == 0)
             ;
         m->procs.full = 1;

@@ -224,6 +224,12 @@ struct model {
 int model_init(struct model *m, sqlite3 *db, int64_t stuck_us);
 void model_done(struct model *m);
 
+/*
+ * Test hook (STYLE.md 5): stores with at least n events open in paged mode (default
+ * MODEL_FULL_AT_OPEN), so tests reach the keyset paging with a few hundred rows.
+ */
+void model_set_full_threshold(int64_t n);
+
 /* Text of an enum model_status ("completed", "failed", "in flight", "stuck"). */
 const char *model_status_name(int st);
 /* Column names of enum model_sort. */
