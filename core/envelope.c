@@ -151,7 +151,7 @@ static void jb_grow(struct jbuf *b, size_t n)
     size_t c;
     if (b->cap - b->len > n)
         return;
-    c = b->cap ? b->cap : 128;
+    c = b->cap ? b->cap : 256;
     while (c - b->len <= n)
         c *= 2;
     b->p = xrealloc(b->p, c);
