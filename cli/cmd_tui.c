@@ -51,9 +51,10 @@ static int exec_tui(int argc, char **argv, const char *db)
     }
     store_close(st);
     if (o.bench)
-        printf("tui bench: processes=%zu load_ms=%.1f first_draw_ms=%.1f open_events=%zu "
-               "open_ms=%.1f\n",
-               b.procs_shown, b.load_ms, b.first_ms, b.open_events, b.open_ms);
+        printf("tui bench: processes=%zu load_ms=%.1f first_draw_ms=%.1f first_cpu_ms=%.1f "
+               "open_events=%zu open_ms=%.1f open_cpu_ms=%.1f\n",
+               b.procs_shown, b.load_ms, b.first_ms, b.first_cpu_ms, b.open_events, b.open_ms,
+               b.open_cpu_ms);
     return CLI_EXIT_OK;
 }
 

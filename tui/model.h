@@ -215,7 +215,7 @@ struct model {
 
 #define MODEL_QUERY_MAX 10000     /* rows a query result keeps */
 #define MODEL_FINDINGS_MAX 100000 /* findings the findings view loads */
-#define MODEL_FULL_AT_OPEN 300000 /* stores with fewer events are summarised at open */
+#define MODEL_FULL_AT_OPEN 50000 /* stores with fewer events are summarised at open */
 
 /*
  * Fills m for db (borrowed, must outlive m) and loads the process list. stuck_us > 0

@@ -21,12 +21,17 @@
 #define BUILD_MS 30   /* while summarising in the background */
 #define WHEEL_ROWS 3
 
-static double now_ms(void)
+static double clock_ms(clockid_t id)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static double now_ms(void)
+{
+    return clock_ms(CLOCK_MONOTONIC);
 }
 
 static int too_small(void)
@@ -207,7 +212,7 @@ static int run_bench(struct term *t, sqlite3 *db, const struct tui_opts *o, stru
                      char *err, size_t errlen)
 {
     struct model m;
-    double t0 = now_ms();
+    double t0 = now_ms(), c0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
 
     memset(b, 0, sizeof *b);
     if (model_init(&m, db, o->stuck_us) != ES_OK) {
@@ -218,12 +223,15 @@ static int run_bench(struct term *t, sqlite3 *db, const struct tui_opts *o, stru
     b->load_ms = now_ms() - t0;
     draw(t, &m, TUI_REDRAW | TUI_STATUS);
     b->first_ms = now_ms() - t0;
+    b->first_cpu_ms = clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
     b->procs_shown = m.procs.list.n;
     if (o->bench_cid != NULL) {
         t0 = now_ms();
+        c0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
         model_open_process(&m, o->bench_cid, 0);
         draw(t, &m, TUI_REDRAW | TUI_STATUS);
         b->open_ms = now_ms() - t0;
+        b->open_cpu_ms = clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
         b->open_events = m.proc.n;
     }
     model_done(&m);

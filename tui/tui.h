@@ -25,6 +25,8 @@ struct tui_bench {
     double load_ms;      /* model: process list loaded */
     double first_ms;     /* load + first draw of the processes view */
     double open_ms;      /* process opened (timeline model) + drawn */
+    double first_cpu_ms; /* CPU time of load + first draw (wall time suffers on a busy host) */
+    double open_cpu_ms;  /* CPU time of the open */
     size_t open_events;  /* events of the opened process */
     size_t procs_shown;  /* rows of the processes view */
 };
