@@ -17,7 +17,11 @@
 
 #define SINK_QUEUE 4096    /* items waiting for the writer: bounds memory */
 #define SINK_TAKE 512      /* items the writer moves out of the queue at once */
+#define SINK_NAP_MS 10     /* the writer looks at the queue at least this often */
 #define SINK_IDLE_MS 200   /* an idle writer commits after this long, so readers see rows */
+#define SINK_SLEEP_MS 1000 /* nothing to do for this long: sleep until signalled */
+#define SINK_DEAD (2 * SINK_QUEUE) /* stored items waiting to be freed by the producer */
+#define SINK_REAP 256      /* the producer frees stored items in runs of at least this */
 
 enum sink_kind { SINK_EVENT, SINK_REJECT };
 
@@ -40,8 +44,11 @@ struct sink_impl {
     pthread_cond_t changed;       /* producers wait: queue full, or drain/flush progress */
     struct sink_item *q;          /* ring of SINK_QUEUE items */
     size_t head, len;             /* first item, items queued */
+    struct sink_item *dead;       /* stored items whose strings the producer frees */
+    size_t ndead;                 /* items in dead (at most SINK_DEAD) */
+    struct sink_item *spare;      /* producer's: the other SINK_DEAD array, swapped in */
     int writer_busy;              /* the writer holds items outside the queue */
-    int writer_waiting;           /* the writer sleeps on not_empty */
+    int writer_asleep;            /* the writer waits without a deadline: signal it */
     int quit;                     /* sink_done: the writer exits once the queue is empty */
     uint64_t flush_req, flush_done; /* flush generations asked / completed */
     int err;                      /* first error of the writer (ES_OK: none) */
@@ -93,52 +100,63 @@ static void deadline_in(struct timespec *ts, long ms)
     }
 }
 
+/* Commits for the writer (mu held on entry and exit). */
+static void writer_commit(struct sink *s, struct sink_impl *w)
+{
+    int rc;
+
+    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_lock(&w->store_mu);
+    rc = store_commit(s->st);
+    pthread_mutex_unlock(&w->store_mu);
+    pthread_mutex_lock(&w->mu);
+    if (rc != ES_OK && w->err == ES_OK)
+        w->err = rc;
+    w->uncommitted = 0;
+}
+
+/*
+ * Producers do not signal every item: a futex wake per event costs about as much as the
+ * insert. The writer naps SINK_NAP_MS at a time and takes what has come; it is signalled
+ * for a full run of SINK_TAKE items, a flush, sink_done, or when it sleeps for want of
+ * work. Stored items go to w->dead, and the producer frees them: freeing in this thread
+ * memory the producer's thread allocated makes the two fight over malloc's arena lock.
+ */
 static void *writer_main(void *arg)
 {
     struct sink *s = arg;
     struct sink_impl *w = s->priv;
     struct sink_item *batch = xmalloc(SINK_TAKE * sizeof *batch);
     struct timespec ts;
-    size_t n, i;
-    int rc;
+    size_t n, i, keep;
+    int rc, idle_ms = 0;
 
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        /* Wait for work; an idle writer commits so readers (and tails) see the rows. */
-        while (w->len == 0 && !w->quit && w->flush_req == w->flush_done) {
-            if (w->uncommitted) {
-                deadline_in(&ts, SINK_IDLE_MS);
-                w->writer_waiting = 1;
-                rc = pthread_cond_timedwait(&w->not_empty, &w->mu, &ts);
-                w->writer_waiting = 0;
-                if (rc != 0 && w->len == 0 && w->flush_req == w->flush_done && !w->quit) {
-                    pthread_mutex_unlock(&w->mu);
-                    pthread_mutex_lock(&w->store_mu);
-                    rc = store_commit(s->st);
-                    pthread_mutex_unlock(&w->store_mu);
-                    pthread_mutex_lock(&w->mu);
-                    if (rc != ES_OK && w->err == ES_OK)
-                        w->err = rc;
-                    w->uncommitted = 0;
-                }
-            } else {
-                w->writer_waiting = 1;
+        if (w->len == 0 && !w->quit && w->flush_req == w->flush_done) {
+            if (idle_ms >= SINK_SLEEP_MS && !w->uncommitted) {
+                w->writer_asleep = 1;
                 pthread_cond_wait(&w->not_empty, &w->mu);
-                w->writer_waiting = 0;
+                w->writer_asleep = 0;
+                idle_ms = 0;
+                continue;
             }
+            deadline_in(&ts, SINK_NAP_MS);
+            pthread_cond_timedwait(&w->not_empty, &w->mu, &ts);
+            if (w->len > 0 || w->quit || w->flush_req != w->flush_done)
+                continue;
+            idle_ms += SINK_NAP_MS;
+            /* Idle: commit, so readers (and a slow tap's tail) see the rows. */
+            if (w->uncommitted && idle_ms >= SINK_IDLE_MS)
+                writer_commit(s, w);
+            continue;
         }
+        idle_ms = 0;
         if (w->len == 0) {
             /* Queue drained: a flush asked for a commit, or we are told to quit. */
             if (w->flush_req != w->flush_done) {
                 uint64_t gen = w->flush_req;
-                pthread_mutex_unlock(&w->mu);
-                pthread_mutex_lock(&w->store_mu);
-                rc = store_commit(s->st);
-                pthread_mutex_unlock(&w->store_mu);
-                pthread_mutex_lock(&w->mu);
-                if (rc != ES_OK && w->err == ES_OK)
-                    w->err = rc;
-                w->uncommitted = 0;
+                writer_commit(s, w);
                 w->flush_done = gen;
                 pthread_cond_broadcast(&w->changed);
                 continue;
@@ -159,11 +177,8 @@ static void *writer_main(void *arg)
         {
             uint64_t stored = 0, present = 0;
             pthread_mutex_lock(&w->store_mu);
-            for (i = 0; i < n; i++) {
-                if (rc == ES_OK)
-                    rc = item_store(s, &batch[i], &stored, &present);
-                item_free(&batch[i]);
-            }
+            for (i = 0; i < n && rc == ES_OK; i++)
+                rc = item_store(s, &batch[i], &stored, &present);
             pthread_mutex_unlock(&w->store_mu);
             pthread_mutex_lock(&w->mu);
             w->stored += stored;
@@ -172,12 +187,44 @@ static void *writer_main(void *arg)
         }
         if (rc != ES_OK && w->err == ES_OK)
             w->err = rc;
+        keep = SINK_DEAD - w->ndead < n ? SINK_DEAD - w->ndead : n;
+        memcpy(w->dead + w->ndead, batch, keep * sizeof *batch);
+        w->ndead += keep;
         w->writer_busy = 0;
         pthread_cond_broadcast(&w->changed);
+        if (keep < n) { /* the producer is not collecting (it waits): free here */
+            pthread_mutex_unlock(&w->mu);
+            for (i = keep; i < n; i++)
+                item_free(&batch[i]);
+            pthread_mutex_lock(&w->mu);
+        }
     }
     pthread_mutex_unlock(&w->mu);
     free(batch);
     return NULL;
+}
+
+/*
+ * Takes the stored items from w->dead (mu held) into the producer's spare array and
+ * returns how many; the caller frees them with free_spare() after unlocking.
+ */
+static size_t collect_dead(struct sink_impl *w)
+{
+    struct sink_item *t = w->spare;
+    size_t n = w->ndead;
+
+    w->spare = w->dead;
+    w->dead = t;
+    w->ndead = 0;
+    return n;
+}
+
+static void free_spare(struct sink_impl *w, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        item_free(&w->spare[i]);
 }
 
 /* ---- API --------------------------------------------------------------------------- */
@@ -198,6 +245,8 @@ static struct sink_impl *impl(struct sink *s)
         return w;
     w = xcalloc(1, sizeof *w);
     w->q = xmalloc(SINK_QUEUE * sizeof *w->q);
+    w->dead = xmalloc(SINK_DEAD * sizeof *w->dead);
+    w->spare = xmalloc(SINK_DEAD * sizeof *w->spare);
     pthread_mutex_init(&w->mu, NULL);
     pthread_mutex_init(&w->store_mu, NULL);
     pthread_cond_init(&w->not_empty, NULL);
@@ -223,6 +272,7 @@ static int sync_counts(struct sink *s, struct sink_impl *w)
 static int enqueue(struct sink *s, struct sink_item *it)
 {
     struct sink_impl *w = impl(s);
+    size_t ndead = 0;
     int rc;
 
     if (!w->threaded) {
@@ -241,17 +291,19 @@ static int enqueue(struct sink *s, struct sink_item *it)
     while (w->len == SINK_QUEUE && w->err == ES_OK)
         pthread_cond_wait(&w->changed, &w->mu);
     rc = sync_counts(s, w);
-    if (rc != ES_OK) {
-        pthread_mutex_unlock(&w->mu);
-        item_free(it);
-        return rc;
+    if (rc == ES_OK) {
+        w->q[(w->head + w->len) % SINK_QUEUE] = *it;
+        w->len++;
+        if (w->writer_asleep || w->len == SINK_TAKE)
+            pthread_cond_signal(&w->not_empty);
     }
-    w->q[(w->head + w->len) % SINK_QUEUE] = *it;
-    w->len++;
-    if (w->writer_waiting)
-        pthread_cond_signal(&w->not_empty);
+    if (w->ndead >= SINK_REAP)
+        ndead = collect_dead(w);
     pthread_mutex_unlock(&w->mu);
-    return ES_OK;
+    free_spare(w, ndead);
+    if (rc != ES_OK)
+        item_free(it);
+    return rc;
 }
 
 /* Waits until the writer holds nothing; with commit, also until it has committed. */
@@ -259,6 +311,7 @@ static int drain(struct sink *s, int commit)
 {
     struct sink_impl *w = s->priv;
     uint64_t gen;
+    size_t n;
     int rc;
 
     if (w == NULL)
@@ -282,7 +335,9 @@ static int drain(struct sink *s, int commit)
             pthread_cond_wait(&w->changed, &w->mu);
     }
     rc = sync_counts(s, w);
+    n = collect_dead(w);
     pthread_mutex_unlock(&w->mu);
+    free_spare(w, n);
     return rc;
 }
 
@@ -303,7 +358,8 @@ int sink_done(struct sink *s)
     sync_counts(s, w);
     if (rc == ES_OK)
         rc = w->err;
-    while (w->len > 0) { /* only after an error: the writer dropped nothing it had left */
+    free_spare(w, collect_dead(w));
+    while (w->len > 0) { /* only after an error: the writer stopped storing */
         item_free(&w->q[w->head]);
         w->head = (w->head + 1) % SINK_QUEUE;
         w->len--;
@@ -313,6 +369,8 @@ int sink_done(struct sink *s)
     pthread_cond_destroy(&w->not_empty);
     pthread_cond_destroy(&w->changed);
     free(w->q);
+    free(w->dead);
+    free(w->spare);
     free(w);
     s->priv = NULL;
     return rc;
