@@ -146,7 +146,7 @@ static int exec_ingest(int argc, char **argv, const char *db)
     const char **paths;
     const char *v;
     char err[1024];
-    int i, npaths = 0, missing = 0, no_payload = 0, rc = ES_OK, exit_code, k;
+    int i, npaths = 0, missing = 0, no_payload = 0, rc = ES_OK, exit_code, k, end_rc, done_rc;
     size_t sz;
     double el;
     uint64_t total = 0, done;
@@ -224,7 +224,7 @@ static int exec_ingest(int argc, char **argv, const char *db)
     u.tty = isatty(STDERR_FILENO);
     u.auto_fmt = fi.format == FILE_FMT_AUTO;
     u.fi = &fi;
-    for (k = 0; k < npaths; k++)
+    for (k = 0; u.tty && k < npaths; k++)
         total += file_total_bytes(paths[k]);
     u.total = total;
     sink_init(&sink, st);
@@ -254,14 +254,17 @@ static int exec_ingest(int argc, char **argv, const char *db)
             rc = ES_EINTERRUPTED;
     }
     ui_clear(&u);
-    if (rc != ES_OK && rc != ES_EINTERRUPTED)
-        cli_error("ingest", "stopped: %s: %s", es_strerror(rc), store_errmsg(st));
-    /* Whatever happened, what was read is committed and the store left indexed. */
-    if (sink_bulk_end(&sink) != ES_OK && (rc == ES_OK || rc == ES_EINTERRUPTED)) {
-        cli_error("ingest", "finishing the store failed: %s", store_errmsg(st));
-        rc = ES_ESTORE;
+    if (u.tty && now_s() - u.t0 > 1.0) {
+        fputs("ingest: committing and indexing...", stderr);
+        u.shown = 1;
     }
-    if (sink_done(&sink) != ES_OK && (rc == ES_OK || rc == ES_EINTERRUPTED)) {
+    /* Whatever happened, what was read is committed and the store left indexed. */
+    end_rc = sink_bulk_end(&sink);
+    done_rc = sink_done(&sink);
+    ui_clear(&u);
+    if (rc != ES_OK && rc != ES_EINTERRUPTED) {
+        cli_error("ingest", "stopped: %s: %s", es_strerror(rc), store_errmsg(st));
+    } else if (end_rc != ES_OK || done_rc != ES_OK) {
         cli_error("ingest", "storing failed: %s", store_errmsg(st));
         rc = ES_ESTORE;
     }

@@ -1600,7 +1600,15 @@ int file_ingest_buffer(struct file_ingest *fi, const void *p, size_t len, const 
     return rc;
 }
 
-static int ingest_path(struct file_ingest *fi, const char *path, int depth, int in_dir);
+/* The folders above the one being walked: a link back to one of them is not followed. */
+struct dir_frame {
+    dev_t dev;
+    ino_t ino;
+    const struct dir_frame *up;
+};
+
+static int ingest_path(struct file_ingest *fi, const char *path, int depth, int in_dir,
+                       const struct dir_frame *up);
 
 static int cmp_names(const void *a, const void *b)
 {
@@ -1608,14 +1616,22 @@ static int cmp_names(const void *a, const void *b)
 }
 
 /* Walks a folder: entries in byte order, hidden ones skipped, sub-folders recursed. */
-static int ingest_dir(struct file_ingest *fi, const char *path, int depth)
+static int ingest_dir(struct file_ingest *fi, const char *path, int depth,
+                      const struct stat *sb, const struct dir_frame *up)
 {
+    struct dir_frame here = {sb->st_dev, sb->st_ino, up};
+    const struct dir_frame *f;
     DIR *d;
     struct dirent *de;
     char **names = NULL, *child;
     size_t n = 0, cap = 0, i, plen = strlen(path);
     int rc = ES_OK;
 
+    for (f = up; f != NULL; f = f->up)
+        if (f->dev == sb->st_dev && f->ino == sb->st_ino) {
+            msg(fi, FILE_MSG_NOTE, path, "skipped: a link back to a folder above it");
+            return ES_OK;
+        }
     if (depth >= DIR_DEPTH_MAX) {
         msg(fi, FILE_MSG_NOTE, path, "skipped: more than %d nested folders (a symlink loop?)",
             DIR_DEPTH_MAX);
@@ -1645,7 +1661,7 @@ static int ingest_dir(struct file_ingest *fi, const char *path, int depth)
     for (i = 0; i < n; i++) {
         if (rc == ES_OK && !(fi->sink && sink_stopping(fi->sink))) {
             child = xasprintf("%.*s/%s", (int)plen, path, names[i]);
-            rc = ingest_path(fi, child, depth + 1, 1);
+            rc = ingest_path(fi, child, depth + 1, 1, &here);
             free(child);
         }
         free(names[i]);
@@ -1656,7 +1672,8 @@ static int ingest_dir(struct file_ingest *fi, const char *path, int depth)
     return rc;
 }
 
-static int ingest_path(struct file_ingest *fi, const char *path, int depth, int in_dir)
+static int ingest_path(struct file_ingest *fi, const char *path, int depth, int in_dir,
+                       const struct dir_frame *up)
 {
     struct stat sb;
     char *abs;
@@ -1667,7 +1684,7 @@ static int ingest_path(struct file_ingest *fi, const char *path, int depth, int 
         return ES_OK;
     }
     if (S_ISDIR(sb.st_mode))
-        return ingest_dir(fi, path, depth);
+        return ingest_dir(fi, path, depth, &sb, up);
     if (in_dir && !S_ISREG(sb.st_mode))
         return ES_OK; /* sockets, FIFOs, devices met in a folder */
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -1688,7 +1705,7 @@ int file_ingest_path(struct file_ingest *fi, const char *path)
 {
     if (strcmp(path, "-") == 0)
         return ingest_fd(fi, STDIN_FILENO, NULL, "stdin", "stdin", 0);
-    return ingest_path(fi, path, 0, 0);
+    return ingest_path(fi, path, 0, 0, NULL);
 }
 
 static uint64_t total_bytes(const char *path, int depth)
@@ -1699,7 +1716,10 @@ static uint64_t total_bytes(const char *path, int depth)
     char *child;
     uint64_t sum = 0;
 
-    if (stat(path, &sb) != 0)
+    /* Links to folders are not followed here (loops): the total is only for progress. */
+    if ((depth == 0 ? stat(path, &sb) : lstat(path, &sb)) != 0)
+        return 0;
+    if (S_ISLNK(sb.st_mode) && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
         return 0;
     if (S_ISREG(sb.st_mode))
         return (uint64_t)sb.st_size;

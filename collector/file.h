@@ -100,7 +100,8 @@ int file_ingest_path(struct file_ingest *fi, const char *path) ES_WARN_UNUSED;
 int file_ingest_buffer(struct file_ingest *fi, const void *p, size_t len, const char *name,
                        enum file_format fmt) ES_WARN_UNUSED;
 
-/* Sum of the sizes of the regular files under path (for progress), 0 if unknown. */
+/* Sum of the sizes of the regular files under path (for progress; links to folders inside
+ * are not followed), 0 if unknown. */
 uint64_t file_total_bytes(const char *path);
 
 /* ---- The streaming JSON splitter (public for the fuzz target and unit tests) ------------ */

@@ -80,6 +80,16 @@ expect "folder: locations keep the path as given" "$(q m.db "select location fro
 expect "applog: service becomes the source, line time the observed time" \
     "$(q m.db "select source || ' ' || observed_us from events where event_id='d2'")" "shipping 1773570600123000"
 
+# Links back up the tree are not followed (two of them would otherwise explode).
+mkdir -p loop/inner
+good l1 > loop/inner/e.jsonl
+ln -s .. loop/inner/up
+ln -s . loop/inner/self
+"$BIN" -d lp.db ingest loop 2> err3b.txt
+expect "folder loops: exit code" $? 0
+expect "folder loops: each file once" "$(q lp.db "select group_concat(location, ',') from events")" "loop/inner/e.jsonl:1"
+contains "folder loops: noted" err3b.txt "skipped: a link back to a folder above it"
+
 # --- 4. a path that is a folder given with a format, and a directory-like failure ------------
 "$BIN" -d m2.db ingest --format jsonl dir/sub 2> err4.txt
 expect "folder with --format: exit code" $? 0
