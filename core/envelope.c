@@ -139,6 +139,24 @@ static const struct spelling *spelling_find(const char *key, size_t len)
     return NULL;
 }
 
+/*
+ * A spelling, or "x-" + a spelling (custom HTTP-style names such as X-Correlation-Id), which
+ * ranks after every real spelling of its attribute at the same level (*penalty).
+ */
+static const struct spelling *spelling_match(const char *key, size_t len, int *penalty)
+{
+    const struct spelling *sp = spelling_find(key, len);
+
+    *penalty = 0;
+    if (sp == NULL && len > 2 && (key[0] == 'x' || key[0] == 'X') && key[1] == '-') {
+        sp = spelling_find(key + 2, len - 2);
+        if (sp != NULL && sp->slot == SLOT_NEST)
+            sp = NULL;
+        *penalty = 8;
+    }
+    return sp;
+}
+
 /* ---- A small JSON writer ------------------------------------------------------------- */
 
 struct jbuf {
@@ -586,9 +604,10 @@ static int usable(int slot, const json_t *v, int b64)
     }
 }
 
-static void consider(struct cand *c, const struct spelling *sp, json_t *v, int level)
+static void consider(struct cand *c, const struct spelling *sp, json_t *v, int level,
+                     int penalty)
 {
-    int score = level * 16 + sp->rank;
+    int score = level * 16 + sp->rank + penalty;
     if (!usable(sp->slot, v, sp->b64) || (c->v != NULL && c->score <= score))
         return;
     c->v = v;
@@ -848,7 +867,8 @@ static void normalise(const struct envelope_map *map, json_t *obj, struct event 
     /* One pass over the top level, remembering the nested containers. */
     json_object_keylen_foreach(obj, key, klen, v)
     {
-        const struct spelling *sp = spelling_find(key, klen);
+        int pen;
+        const struct spelling *sp = spelling_match(key, klen, &pen);
         if (sp == NULL)
             continue;
         if (sp->slot == SLOT_NEST) {
@@ -856,16 +876,17 @@ static void normalise(const struct envelope_map *map, json_t *obj, struct event 
                 nest[sp->rank] = v;
             continue;
         }
-        consider(&c[sp->slot], sp, v, 0);
+        consider(&c[sp->slot], sp, v, 0, pen);
     }
     for (i = 0; i < NEST_N; i++) {
         if (nest[i] == NULL)
             continue;
         json_object_keylen_foreach(nest[i], key, klen, v)
         {
-            const struct spelling *sp = spelling_find(key, klen);
+            int pen;
+            const struct spelling *sp = spelling_match(key, klen, &pen);
             if (sp != NULL && sp->slot != SLOT_NEST)
-                consider(&c[sp->slot], sp, v, 1 + (int)i);
+                consider(&c[sp->slot], sp, v, 1 + (int)i, pen);
         }
     }
 
@@ -1118,6 +1139,7 @@ struct msg_headers {
     json_t *ce;    /* CloudEvents attributes, prefix stripped, names lowercase */
     json_t *plain; /* other headers, names lowercase ("x-" dropped when that names an attribute) */
     json_t *extra; /* attrs to keep: template attrs, "headers": {...}, trace context */
+    json_t *ce_raw; /* the CloudEvents headers as named, kept when the mode ignores them */
     const char *ctype; /* content type (borrowed from h), NULL when absent */
     size_t ctype_len;
 };
@@ -1158,6 +1180,7 @@ static void headers_sort(struct msg_headers *mh, enum envelope_binding binding,
 
     mh->ce = json_object();
     mh->plain = json_object();
+    mh->ce_raw = json_object();
     mh->extra = NULL;
     mh->ctype = NULL;
     mh->ctype_len = 0;
@@ -1192,6 +1215,9 @@ static void headers_sort(struct msg_headers *mh, enum envelope_binding binding,
             low = lower_dup(name + pre, len - pre);
             val = header_string(h[i].value, h[i].value ? h[i].value_len : 0,
                                 binding == ENV_BIND_HTTP);
+            key = xstrndup(name, len);
+            put_joined(mh->ce_raw, key, json_incref(val));
+            free(key);
             put_first(mh->ce, low, val);
             free(low);
             continue;
@@ -1232,8 +1258,27 @@ static void headers_sort(struct msg_headers *mh, enum envelope_binding binding,
         json_decref(hdrs);
 }
 
+/* Structured and batched modes ignore CloudEvents headers: they stay in attrs "headers". */
+static void headers_keep_ce(struct msg_headers *mh)
+{
+    json_t *hdrs;
+    const char *key;
+    json_t *v;
+
+    if (json_object_size(mh->ce_raw) == 0)
+        return;
+    hdrs = json_object_get(mh->extra, "headers");
+    if (!json_is_object(hdrs)) {
+        hdrs = json_object();
+        json_object_set_new(mh->extra, "headers", hdrs);
+    }
+    json_object_foreach(mh->ce_raw, key, v)
+        put_first(hdrs, key, json_incref(v));
+}
+
 static void headers_done(struct msg_headers *mh)
 {
+    json_decref(mh->ce_raw);
     json_decref(mh->ce);
     json_decref(mh->plain);
     json_decref(mh->extra);
@@ -1326,6 +1371,7 @@ int envelope_from_message(const struct envelope_map *map, enum envelope_binding 
     if (ctype_is(&mh, "application/cloudevents-batch+json")) {
         /* Batched content mode (HTTP binding 3.3): a JSON array of structured events. */
         size_t i;
+        headers_keep_ce(&mh);
         if (!json_is_array(bv)) {
             if (why)
                 *why = "cloudevents_batch_not_array";
@@ -1346,6 +1392,7 @@ int envelope_from_message(const struct envelope_map *map, enum envelope_binding 
     } else if (ctype_is(&mh, "application/cloudevents+json") ||
                ctype_is(&mh, "application/cloudevents")) {
         /* Structured content mode: the body is the event. */
+        headers_keep_ce(&mh);
         if (json_is_object(bv)) {
             rc = emit_one(&mc, bv, NULL);
         } else {

@@ -242,6 +242,16 @@ static const struct shape_case {
      "{\"traceparent\":\"t0\",\"tracestate\":\"s=1\",\"headers\":{\"TraceParent\":\"t1\"}}"},
     {"{\"traceparent\":{\"bad\":1},\"meta\":{\"traceparent\":\"t\"}}", ENV_ID, NULL,
      "{\"traceparent\":{\"bad\":1},\"meta\":{\"traceparent\":\"t\"}}"},
+    /* "x-" + a spelling: after every real spelling at its level, before nested ones */
+    {"{\"X-Correlation-Id\":\"x\",\"correlation-id\":\"c\"}", ENV_CORRELATION, "c",
+     "{\"X-Correlation-Id\":\"x\"}"},
+    {"{\"X-Correlation-Id\":\"x\",\"meta\":{\"correlationId\":\"m\"}}", ENV_CORRELATION, "x",
+     "{\"meta\":{\"correlationId\":\"m\"}}"},
+    {"{\"headers\":{\"x-causation-id\":\"h\"}}", ENV_CAUSATION, "h", NULL},
+    {"{\"x-metadata\":{\"id\":\"1\"}}", ENV_ID, NULL, "{\"x-metadata\":{\"id\":\"1\"}}"},
+    {"{\"x-\":1,\"x\":2}", ENV_ID, NULL, "{\"x-\":1,\"x\":2}"},
+    /* schema version spellings: no column, kept */
+    {"{\"schemaVersion\":3}", ENV_ID, NULL, "{\"schemaVersion\":3}"},
     /* a container that is not an object is just a member */
     {"{\"metadata\":\"m\",\"meta\":[1]}", ENV_ID, NULL, "{\"metadata\":\"m\",\"meta\":[1]}"},
     /* containers nest one level only */
@@ -506,7 +516,7 @@ static const struct bind_case binds[] = {
      "\"data\":{\"a\":1}}",
      1, NULL, "s1", "T", "/s", NULL, NULL, "{\"a\":1}",
      "{\"specversion\":\"1.0\",\"headers\":{\"content-type\":\"application/cloudevents+json; "
-     "charset=utf-8\"}}",
+     "charset=utf-8\",\"ce-id\":\"ignored\"}}",
      "frame 7"},
     {"http structured, not an object", ENV_BIND_HTTP,
      {H("Content-Type", "application/cloudevents+json")}, 1, "[1]", 1,
@@ -583,6 +593,9 @@ static const struct bind_case binds[] = {
      "frame 7"},
     {"no headers, text body", ENV_BIND_NATS, {{NULL, 0, NULL, 0}}, 0, "hello", 1, NULL, NULL,
      NULL, NULL, NULL, NULL, "\"hello\"", NULL, "frame 7"},
+    {"http percent-decoding: bad escapes kept", ENV_BIND_HTTP,
+     {H("ce-id", "%zz%4"), H("ce-type", "%E2%82%AC%"), H("ce-source", "%ff")}, 3, "", 1, NULL,
+     "%zz%4", "\xe2\x82\xac%", "\xef\xbf\xbd", NULL, NULL, NULL, NULL, "frame 7"},
     {"header values: invalid UTF-8 and NUL replaced", ENV_BIND_KAFKA,
      {{"ce_id", 5, "a\xff\0b", 4}, H("ce_specversion", "1.0")}, 2, "", 1, NULL,
      "a\xef\xbf\xbd\xef\xbf\xbd" "b", NULL, NULL, NULL, NULL, NULL, "{\"specversion\":\"1.0\"}",
@@ -683,6 +696,18 @@ static void test_binding_details(void)
     out_done(&o);
     event_done(&tmpl);
 
+    /* 2026-11-23 fuzz_envelope: a text body holding NUL is binary (base64), not "\u0000". */
+    {
+        static const struct envelope_header kh[] = {H("ce_id", "z")};
+        o.fail_at = -1;
+        CHECK_INT(envelope_from_message(NULL, ENV_BIND_KAFKA, kh, 1, (const uint8_t *)"a\0b", 3,
+                                        NULL, collect, &o, &why),
+                  ES_OK);
+        CHECK_STR(o.ev[0].event_id, "z");
+        CHECK_STR(o.ev[0].data, "\"YQBi\"");
+        CHECK_STR(o.ev[0].attrs, "{\"dataencoding\":\"base64\"}");
+        out_done(&o);
+    }
     /* A JSON body with a top-level "headers" object merges with the transport headers. */
     {
         static const struct envelope_header hh[] = {H("X-Req", "r1")};
