@@ -102,13 +102,16 @@ make_amqp() {
     local port=18485
     if ! command -v rabbitmq-server >/dev/null; then echo "rabbitmq-server missing: amqp skipped" >&2; return 0; fi
     mkdir -p "$tmp/rmq/mnesia" "$tmp/rmq/log"
+    # Debian's /usr/sbin wrapper switches to the rabbitmq user; run the real script as us.
+    local rmq=/usr/lib/rabbitmq/bin/rabbitmq-server
+    [ -x "$rmq" ] || rmq=rabbitmq-server
     echo '[].' >"$tmp/rmq/enabled_plugins"
     HOME="$tmp/rmq" RABBITMQ_NODE_PORT=$port RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
         RABBITMQ_NODENAME=espcap@localhost RABBITMQ_DIST_PORT=18486 \
         RABBITMQ_MNESIA_BASE="$tmp/rmq/mnesia" RABBITMQ_LOG_BASE="$tmp/rmq/log" \
         RABBITMQ_ENABLED_PLUGINS_FILE="$tmp/rmq/enabled_plugins" \
         RABBITMQ_FEATURE_FLAGS_FILE="$tmp/rmq/feature_flags" \
-        RABBITMQ_CONFIG_FILE="$tmp/rmq/none" rabbitmq-server >"$tmp/rmq.out" 2>&1 & local srv=$!
+        RABBITMQ_CONFIG_FILE="$tmp/rmq/none" "$rmq" >"$tmp/rmq.out" 2>&1 & local srv=$!
     pids+=($srv)
     wait_port $port 300 || { tail -20 "$tmp/rmq.out" >&2; return 1; }
     sleep 2
@@ -116,14 +119,14 @@ make_amqp() {
     amqp-declare-queue -u $url -q orders >/dev/null
     start_tcpdump "$here/amqp.pcap" "tcp port $port"
     amqp-publish -u $url -r orders -C application/json \
-        -H 'cloudEvents:specversion: 1.0' -H 'cloudEvents:id: amqp-1' \
-        -H 'cloudEvents:type: OrderPlaced' -H 'cloudEvents:source: /shop' \
-        -H 'cloudEvents:correlationid: corr-amqp-1' -b '{"orderId":"o-5","total":20}'
+        -H 'cloudEvents_specversion: 1.0' -H 'cloudEvents_id: amqp-1' \
+        -H 'cloudEvents_type: OrderPlaced' -H 'cloudEvents_source: /shop' \
+        -H 'cloudEvents_correlationid: corr-amqp-1' -b '{"orderId":"o-5","total":20}'
     amqp-publish -u $url -r orders -C application/json -p \
         -H 'ce-id: amqp-2' -H 'ce-type: PaymentAuthorised' -H 'ce-source: /payments' \
         -H 'ce-correlationid: corr-amqp-1' -H 'ce-causationid: amqp-1' -b '{"amount":20}'
     # A body larger than frame_max (131072): several body frames.
-    python3 -c 'import json; print(json.dumps({"id":"amqp-3","type":"CatalogImported","source":"/catalog","correlationId":"corr-amqp-1","items":["x"*64]*3000}))' |
+    python3 -c 'import json; print(json.dumps({"id":"amqp-3","type":"CatalogImported","source":"/catalog","correlationId":"corr-amqp-1","items":["x"*64]*2100}))' |
         amqp-publish -u $url -r orders -C application/json
     amqp-consume -u $url -q orders -c 3 cat >/dev/null
     stop_tcpdump

@@ -6,9 +6,11 @@
 set -u
 bin=${ES_BIN:?ES_BIN must name the eventscope binary}
 src=${ES_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-tmp=$(mktemp -d /tmp/es-golden-pcap.XXXXXX)
+tmp=$(mktemp -d "$( [ -d /dev/shm ] && echo /dev/shm || echo /tmp)/es-golden-pcap.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 export TZ=UTC
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
 pass=0 fail=0
 for dir in "$src"/tests/golden/pcap/*/; do
     name=$(basename "$dir")
@@ -23,7 +25,7 @@ for dir in "$src"/tests/golden/pcap/*/; do
     if [ $rc -ne 0 ] && [ $rc -ne 3 ]; then
         echo "FAIL $name: exit $rc"; cat "$tmp/err"; fail=$((fail + 1)); continue
     fi
-    python3 "$src/tests/golden/pcap_dump.py" "$tmp/db" >"$tmp/got.json"
+    "$py" "$src/tests/golden/pcap_dump.py" "$tmp/db" >"$tmp/got.json"
     if [ "${UPDATE:-0}" = 1 ]; then
         cp "$tmp/got.json" "$dir/expected.json"
         echo "updated $name"
