@@ -377,6 +377,11 @@ static void test_bulk(void)
     CHECK_INT(store_open(path, STORE_CREATE, &st, err, sizeof err), ES_OK);
     CHECK_INT(store_origin(st, "file", "big.jsonl", &origin), ES_OK);
     CHECK_INT(store_bulk_begin(st, 5000), ES_OK);
+    /* A small store: the random-key indexes are deferred, the time index stays. */
+    CHECK_INT(count(st, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name LIKE "
+                        "'events_%'"),
+              1);
+    CHECK_INT(count(st, "SELECT count(*) FROM meta WHERE key = 'indexes_deferred'"), 1);
     CHECK_INT(add_range(st, origin, 0, 5000), 5000);
     CHECK_INT(add_range(st, origin, 0, 10), 0); /* uniqueness holds during a bulk load */
     CHECK_INT(store_commit(st), ES_OK);
