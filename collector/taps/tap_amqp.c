@@ -125,11 +125,13 @@ static int amqp_connect_all(struct tap *t, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create a socket");
         return ES_EIO;
     }
+    errno = 0;
     st = amqp_socket_open_noblock(sock, t->url.host, a->port, &tv);
     if (st != AMQP_STATUS_OK) {
         snprintf(err, errlen, "cannot connect to %s:%d: %s", t->url.host, a->port,
-                 st == AMQP_STATUS_SOCKET_ERROR && errno ? strerror(errno)
-                                                         : amqp_error_string2(st));
+                 st == AMQP_STATUS_SOCKET_ERROR && errno && errno != EINPROGRESS
+                     ? strerror(errno)
+                     : "connection refused or unreachable");
         return ES_EIO;
     }
     r = amqp_login(a->conn, a->vhost, 0, 131072, 10, AMQP_SASL_METHOD_PLAIN,
