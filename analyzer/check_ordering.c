@@ -104,26 +104,120 @@ static const char *order_name(enum vclock_order o)
     }
 }
 
+/*
+ * Stored clocks are canonical ({"a":1,"b":2}: keys sorted, no escapes), so most compare
+ * without parsing into allocations. Anything else goes through core/vclock.
+ */
+#define QCLOCK_MAX 64
+
+struct qclock {
+    const char *k[QCLOCK_MAX];
+    size_t klen[QCLOCK_MAX];
+    uint64_t v[QCLOCK_MAX];
+    size_t n;
+};
+
+static int key_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    if (c)
+        return c;
+    return (alen > blen) - (alen < blen);
+}
+
+static int qclock_parse(const char *s, struct qclock *q)
+{
+    size_t i = 0;
+
+    q->n = 0;
+    if (s[i++] != '{')
+        return 0;
+    if (s[i] == '}')
+        return s[i + 1] == '\0';
+    for (;;) {
+        size_t k0;
+        uint64_t v = 0;
+        int digits = 0;
+        if (s[i++] != '"' || q->n == QCLOCK_MAX)
+            return 0;
+        k0 = i;
+        while (s[i] && s[i] != '"' && s[i] != '\\')
+            i++;
+        if (s[i] != '"')
+            return 0;
+        q->k[q->n] = s + k0;
+        q->klen[q->n] = i - k0;
+        i++;
+        if (s[i++] != ':')
+            return 0;
+        while (s[i] >= '0' && s[i] <= '9' && digits < 19)
+            v = v * 10 + (uint64_t)(s[i++] - '0'), digits++;
+        if (digits == 0)
+            return 0;
+        if (q->n > 0 && key_cmp(q->k[q->n - 1], q->klen[q->n - 1], q->k[q->n], q->klen[q->n]) >= 0)
+            return 0; /* not canonical */
+        q->v[q->n++] = v;
+        if (s[i] == '}')
+            return s[i + 1] == '\0';
+        if (s[i++] != ',')
+            return 0;
+    }
+}
+
+static enum vclock_order qclock_compare(const struct qclock *a, const struct qclock *b)
+{
+    size_t i = 0, j = 0;
+    int less = 0, more = 0;
+
+    while (i < a->n || j < b->n) {
+        int c = i >= a->n ? 1 : j >= b->n ? -1 : key_cmp(a->k[i], a->klen[i], b->k[j], b->klen[j]);
+        uint64_t x = c <= 0 ? a->v[i] : 0, y = c >= 0 ? b->v[j] : 0;
+        if (x < y)
+            less = 1;
+        if (x > y)
+            more = 1;
+        if (c <= 0)
+            i++;
+        if (c >= 0)
+            j++;
+    }
+    if (less && more)
+        return VCLOCK_CONCURRENT;
+    return less ? VCLOCK_BEFORE : more ? VCLOCK_AFTER : VCLOCK_EQUAL;
+}
+
+/* Compares two clock texts; 0 when either does not parse. */
+static int clock_order(const char *x, const char *y, enum vclock_order *out)
+{
+    struct qclock qa, qb;
+    struct vclock va, vb;
+    int ok;
+
+    if (qclock_parse(x, &qa) && qclock_parse(y, &qb)) {
+        *out = qclock_compare(&qa, &qb);
+        return 1;
+    }
+    vclock_init(&va);
+    vclock_init(&vb);
+    ok = vclock_parse(&va, x, strlen(x)) == ES_OK && vclock_parse(&vb, y, strlen(y)) == ES_OK;
+    if (ok)
+        *out = vclock_compare(&va, &vb);
+    vclock_done(&va);
+    vclock_done(&vb);
+    return ok;
+}
+
 static void vclock_edge(struct actx *a, struct proc *p, int e, int c)
 {
     const struct obs *eo = first_with_vclock(p, e), *co = first_with_vclock(p, c);
-    struct vclock ve, vc;
     enum vclock_order ord;
 
-    if (eo == NULL || co == NULL)
+    if (eo == NULL || co == NULL || !clock_order(eo->vclock, co->vclock, &ord))
         return;
-    vclock_init(&ve);
-    vclock_init(&vc);
-    if (vclock_parse(&ve, eo->vclock, strlen(eo->vclock)) == ES_OK &&
-        vclock_parse(&vc, co->vclock, strlen(co->vclock)) == ES_OK) {
-        ord = vclock_compare(&ve, &vc);
-        if (ord != VCLOCK_AFTER)
-            actx_finding(a, FINDING_ORD_VCLOCK, NULL, eo->correlation_id, eo->seq, co->seq, NULL,
-                         "vector clock of %s %.120s is %s its cause's %.120s: it must dominate",
-                         tname(eo), eo->vclock, order_name(ord), co->vclock);
-    }
-    vclock_done(&ve);
-    vclock_done(&vc);
+    if (ord != VCLOCK_AFTER)
+        actx_finding(a, FINDING_ORD_VCLOCK, NULL, eo->correlation_id, eo->seq, co->seq, NULL,
+                     "vector clock of %s %.120s is %s its cause's %.120s: it must dominate",
+                     tname(eo), eo->vclock, order_name(ord), co->vclock);
 }
 
 /* ---- per partition key: sequence / offset regressions ---------------------- */
@@ -215,7 +309,7 @@ static void vclock_regression(struct actx *a, struct proc *p)
 
     for (i = 0; i < p->nnodes; i++) {
         const struct obs *o = first_with_vclock(p, (int)i), *prev = NULL;
-        struct vclock vo, vp;
+        enum vclock_order ord;
         if (o == NULL || o->dir == OBS_DELIVER)
             continue;
         /* The latest earlier event of the same source at the same origin. */
@@ -229,20 +323,12 @@ static void vclock_regression(struct actx *a, struct proc *p)
         }
         if (prev == NULL)
             continue;
-        vclock_init(&vo);
-        vclock_init(&vp);
-        if (vclock_parse(&vo, o->vclock, strlen(o->vclock)) == ES_OK &&
-            vclock_parse(&vp, prev->vclock, strlen(prev->vclock)) == ES_OK) {
-            enum vclock_order ord = vclock_compare(&vo, &vp);
-            if (ord == VCLOCK_BEFORE || ord == VCLOCK_EQUAL)
-                actx_finding(a, FINDING_ORD_VCLOCK, NULL, o->correlation_id, o->seq, prev->seq,
-                             NULL,
-                             "vector clock of %s %.120s regresses: %s the earlier %s %.120s of "
-                             "the same source",
-                             tname(o), o->vclock, order_name(ord), tname(prev), prev->vclock);
-        }
-        vclock_done(&vo);
-        vclock_done(&vp);
+        if (clock_order(o->vclock, prev->vclock, &ord) &&
+            (ord == VCLOCK_BEFORE || ord == VCLOCK_EQUAL))
+            actx_finding(a, FINDING_ORD_VCLOCK, NULL, o->correlation_id, o->seq, prev->seq, NULL,
+                         "vector clock of %s %.120s regresses: %s the earlier %s %.120s of the "
+                         "same source",
+                         tname(o), o->vclock, order_name(ord), tname(prev), prev->vclock);
     }
 }
 
@@ -282,6 +368,8 @@ static int cmp_seq_value(const void *x, const void *y)
     const struct seq_entry *a = x, *b = y;
     if (a->value != b->value)
         return a->value < b->value ? -1 : 1;
+    if (a->idh != b->idh)
+        return a->idh < b->idh ? -1 : 1;
     return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
@@ -293,48 +381,53 @@ static int cmp_seq_key(const void *x, const void *y)
     return cmp_seq_value(x, y);
 }
 
-/* Walks sorted entries; scope boundaries where keyh changes when per_key. */
+/*
+ * Walks entries sorted by (scope, value, event, seq) in linear time. A run of one value
+ * holds one or more events (adjacent groups of one idh, each group's first entry its first
+ * sighting); the run's holder is the earliest sighting. Returns the number of events that
+ * repeat a value; reports repeats and gaps when report is set.
+ */
 static size_t walk_sequences(struct actx *a, const struct source_stat *s, int per_key, int report)
 {
-    size_t i, holder = 0, repeats = 0;
+    size_t i = 0, repeats = 0, prev_holder = SIZE_MAX;
 
-    for (i = 0; i < s->nseqs; i++) {
+    while (i < s->nseqs) {
+        size_t end = i, holder = i, k;
         const struct seq_entry *e = &s->seqs[i];
-        if (i == 0 || (per_key && e->keyh != s->seqs[i - 1].keyh)) {
-            holder = i;
-            continue;
+        if (per_key && prev_holder != SIZE_MAX && s->seqs[prev_holder].keyh != e->keyh)
+            prev_holder = SIZE_MAX; /* a new scope */
+        while (end < s->nseqs && s->seqs[end].value == e->value &&
+               (!per_key || s->seqs[end].keyh == e->keyh)) {
+            if (s->seqs[end].seq < s->seqs[holder].seq)
+                holder = end;
+            end++;
         }
-        if (e->value == s->seqs[holder].value) {
-            if (e->idh != s->seqs[holder].idh) {
-                /* Another event with the same value: unless it is one more sighting. */
-                size_t k;
-                int same = 0;
-                for (k = holder; k < i; k++)
-                    if (s->seqs[k].idh == e->idh)
-                        same = 1;
-                if (!same) {
-                    repeats++;
-                    if (report)
-                        actx_finding(a, FINDING_ORD_GAP, NULL, NULL, e->seq, s->seqs[holder].seq,
-                                     NULL,
-                                     "sequence %" PRIu64 " of source %s repeats: two different "
-                                     "events carry it",
-                                     e->value, s->name ? s->name : "(none)");
-                }
-            }
-            continue;
+        for (k = i; k < end; k++) {
+            if (k > i && s->seqs[k].idh == s->seqs[k - 1].idh)
+                continue; /* one more sighting of the same event */
+            if (s->seqs[k].idh == s->seqs[holder].idh)
+                continue;
+            repeats++;
+            if (report)
+                actx_finding(a, FINDING_ORD_GAP, NULL, NULL, s->seqs[k].seq, s->seqs[holder].seq,
+                             NULL,
+                             "sequence %" PRIu64 " of source %s repeats: two different events "
+                             "carry it",
+                             e->value, s->name ? s->name : "(none)");
         }
-        if (report && e->value > s->seqs[holder].value + 1) {
+        if (report && prev_holder != SIZE_MAX && e->value > s->seqs[prev_holder].value + 1) {
+            const struct seq_entry *ph = &s->seqs[prev_holder];
             char detail[96];
             snprintf(detail, sizeof detail, "{\"from\":%" PRIu64 ",\"to\":%" PRIu64 "}",
-                     s->seqs[holder].value, e->value);
-            actx_finding(a, FINDING_ORD_GAP, NULL, NULL, e->seq, s->seqs[holder].seq, detail,
+                     ph->value, e->value);
+            actx_finding(a, FINDING_ORD_GAP, NULL, NULL, s->seqs[holder].seq, ph->seq, detail,
                          "sequence of source %s jumps from %" PRIu64 " to %" PRIu64
                          " (%" PRIu64 " missing)",
-                         s->name ? s->name : "(none)", s->seqs[holder].value, e->value,
-                         e->value - s->seqs[holder].value - 1);
+                         s->name ? s->name : "(none)", ph->value, e->value,
+                         e->value - ph->value - 1);
         }
-        holder = i;
+        prev_holder = holder;
+        i = end;
     }
     return repeats;
 }
@@ -348,7 +441,7 @@ void check_ordering_finish(struct actx *a)
         size_t repeats, k;
         if (s->nseqs == 0)
             continue;
-        qsort(s->seqs, s->nseqs, sizeof *s->seqs, cmp_seq_value);
+        qsort(s->seqs, s->nseqs, sizeof *s->seqs, cmp_seq_value); /* nseqs > 0 */
         for (distinct = 1, k = 1; k < s->nseqs; k++)
             distinct += s->seqs[k].value != s->seqs[k - 1].value;
         repeats = walk_sequences(a, s, 0, 0);
