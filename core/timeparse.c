@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cursor.h"
 
@@ -154,6 +155,15 @@ static int parse_epoch_text(struct cursor *c, int64_t *us)
     return ES_OK;
 }
 
+/* "UTC" or "GMT" as the whole rest of the text (consumed): a zone name meaning +00:00. */
+static int is_utc_name(struct cursor *c)
+{
+    if (c->left != 3 || (memcmp(c->p, "UTC", 3) != 0 && memcmp(c->p, "GMT", 3) != 0))
+        return 0;
+    cur_skip(c, 3);
+    return 1;
+}
+
 /* Offset "Z", "±hh:mm", "±hhmm" or "±hh" in seconds east of UTC. */
 static int read_offset(struct cursor *c, int *off_s)
 {
@@ -181,7 +191,8 @@ static int read_offset(struct cursor *c, int *off_s)
 }
 
 /*
- * "YYYY-MM-DD[(T|t| )hh:mm[:ss[(.|,)fraction]][offset]]". Date-only text is midnight.
+ * "YYYY-MM-DD[(T|t| )hh:mm[:ss[(.|,)fraction]][ ][offset| UTC| GMT]]", the offset optionally
+ * followed by " ABBR" (Go's "+0200 CEST"). Date-only text is midnight.
  * Seconds may be 60 (a leap second, RFC 3339 section 5.7): it lands on the next second.
  */
 static int parse_iso(struct cursor *c, int64_t *us, int *flags)
@@ -225,13 +236,24 @@ static int parse_iso(struct cursor *c, int64_t *us, int *flags)
         }
         if (c->err || h > 23 || mi > 59 || s > 60)
             return ES_EINVALID;
-        /* RFC 3339 allows one space before the offset in practice ("... 10:00:00 +0200"). */
+        /* Logs often put one space before the offset ("... 10:00:00 +0200"). */
         if (c->left > 1 && peek(c) == ' ')
             cur_skip(c, 1);
-        if (c->left) {
+        if (is_utc_name(c)) {
+            zone = 1;
+        } else if (c->left) {
+            int numeric = peek(c) == '+' || peek(c) == '-';
             if (read_offset(c, &off) != ES_OK)
                 return ES_EINVALID;
             zone = 1;
+            /* Go's time.String(): "+0200 CEST", "+0000 UTC": the abbreviation adds nothing. */
+            if (numeric && c->left >= 2 && c->left <= 6 && peek(c) == ' ') {
+                size_t i;
+                for (i = 1; i < c->left; i++)
+                    if (c->p[i] < 'A' || c->p[i] > 'Z')
+                        return ES_EINVALID;
+                cur_skip(c, c->left);
+            }
         }
     }
     if (c->err || c->left)

@@ -1,8 +1,8 @@
 /*
  * Producer and log timestamps to UTC microseconds.
- * Accepts RFC 3339 / ISO 8601 ("2026-03-15T10:30:00.123456789Z", "+02:00", "+0200",
- * space instead of T, no offset), and epoch numbers in s, ms, µs or ns told apart by
- * magnitude (as numbers or numeric strings, with an optional fraction).
+ * Accepts RFC 3339 / ISO 8601 ("2026-03-15T10:30:00.123456789Z", "+02:00", "+0200", "+02",
+ * space instead of T, no offset, " UTC", Go's "+0200 CEST"), and epoch numbers in s, ms, µs
+ * or ns told apart by magnitude (as numbers or numeric strings, with an optional fraction).
  */
 #ifndef ES_TIMEPARSE_H
 #define ES_TIMEPARSE_H
