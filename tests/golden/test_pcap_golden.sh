@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Golden cases of the capture collector: tests/golden/pcap/<case>/ holds input.pcap (or
-# input.pcapng), args (the eventscope command line; {input} is the capture) and
+# input.pcapng), args (the eventscope command line; {input} is the capture, {src} the
+# source tree, for the larger captures kept once in tests/captures/) and
 # expected.json (events and rejects, dumped by pcap_dump.py). UPDATE=1 rewrites
 # expected.json; review that diff like code. Optional argument: one case name.
 set -u
@@ -18,6 +19,7 @@ for dir in "$src"/tests/golden/pcap/*/; do
     input=$(ls "$dir"input.* 2>/dev/null | head -1)
     args=$(cat "$dir/args")
     args=${args//\{input\}/$input}
+    args=${args//\{src\}/$src}
     rm -f "$tmp"/db*
     # shellcheck disable=SC2086
     "$bin" -d "$tmp/db" $args >"$tmp/out" 2>"$tmp/err"
