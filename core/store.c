@@ -375,6 +375,41 @@ static int meta_delete(struct store *st, const char *key)
 }
 
 /*
+ * Opens path read-only for a look. Without a -wal file beside it, as immutable: SQLite then
+ * takes no lock and creates no -wal/-shm file, so a foreign database is left exactly as it
+ * was, sidecars included. With a -wal file (a store being written), a plain read-only open
+ * sees the committed content of the WAL too.
+ */
+static int open_for_inspection(const char *path, sqlite3 **db)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    struct stat sb;
+    char *wal = xasprintf("%s-wal", path), *uri;
+    const unsigned char *p;
+    size_t o = 0;
+    int rc, has_wal = stat(wal, &sb) == 0;
+
+    free(wal);
+    if (has_wal)
+        return sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL);
+    uri = xmalloc(strlen(path) * 3 + sizeof "file:?immutable=1");
+    o = (size_t)sprintf(uri, "file:");
+    for (p = (const unsigned char *)path; *p; p++) {
+        if (*p == '%' || *p == '?' || *p == '#' || *p <= 0x20 || *p >= 0x7f) {
+            uri[o++] = '%';
+            uri[o++] = hex[*p >> 4];
+            uri[o++] = hex[*p & 15];
+        } else {
+            uri[o++] = (char)*p;
+        }
+    }
+    strcpy(uri + o, "?immutable=1");
+    rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    free(uri);
+    return rc;
+}
+
+/*
  * Looks at an existing file without writing to it: an SQLite header, our meta marker and a
  * schema version we understand. *version is 0 for an SQLite file without any table (a new,
  * empty database we may initialise). Returns ES_OK or ES_EFOREIGN with err set.
@@ -399,7 +434,7 @@ static int inspect_file(const char *path, int *version, char *err, size_t errlen
                  path);
         return ES_EFOREIGN;
     }
-    rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    rc = open_for_inspection(path, &db);
     if (rc == SQLITE_OK)
         sqlite3_busy_timeout(db, 5000);
     if (rc == SQLITE_OK)
@@ -499,6 +534,27 @@ static int migrate(struct store *st)
     if (strcmp(app, "eventscope") == 0 &&
         meta_get(st->db, "schema_version", ver, sizeof ver) == SQLITE_OK)
         v = atoi(ver);
+    if (v == 0 && strcmp(app, "eventscope") != 0) {
+        /* Seen under the write lock: another program's tables appeared since the check. */
+        sqlite3_stmt *q = NULL;
+        int row = 0, ntables = 0;
+        rc = db_prepare(st, "inspect schema",
+                        "SELECT count(*) FROM sqlite_schema WHERE type = 'table'", &q);
+        if (rc == ES_OK)
+            rc = db_step(st, "inspect schema", q, &row);
+        if (rc == ES_OK && row)
+            ntables = sqlite3_column_int(q, 0);
+        sqlite3_finalize(q);
+        if (rc != ES_OK || ntables > 0) {
+            txn_abort(st);
+            if (rc == ES_OK) {
+                set_err(st, "%s is an SQLite database but not an eventscope store; refusing "
+                            "to modify it.", st->path);
+                rc = ES_EFOREIGN;
+            }
+            return rc;
+        }
+    }
     if (v > STORE_SCHEMA_VERSION) {
         txn_abort(st);
         set_err(st, "%s was written by a newer eventscope (store schema version %d); refusing "

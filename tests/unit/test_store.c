@@ -217,6 +217,9 @@ static void expect_refused(const char *path, unsigned flags, const char *why)
     CHECK(before && after && memcmp(before, after, blen) == 0);
     wal = xasprintf("%s-wal", path);
     CHECK(!file_exists(wal));
+    free(wal);
+    wal = xasprintf("%s-shm", path);
+    CHECK(!file_exists(wal));
     store_close(st);
     free(wal);
     free(before);
@@ -226,7 +229,7 @@ static void expect_refused(const char *path, unsigned flags, const char *why)
 static void test_foreign(void)
 {
     char *text = tpath("notes.txt"), *other = tpath("other.db"), *newer = tpath("newer.db");
-    char *corrupt = tpath("corrupt.db"), err[512], *buf;
+    char *corrupt = tpath("corrupt.db"), *otherwal = tpath("otherwal.db"), err[512], *buf;
     struct store *st;
     sqlite3 *db;
     size_t len;
@@ -244,6 +247,14 @@ static void test_foreign(void)
               SQLITE_OK);
     sqlite3_close(db);
     expect_refused(other, STORE_CREATE, "other sqlite db");
+    expect_refused(other, STORE_READONLY, "other sqlite db, read-only");
+
+    /* Another application's database in WAL mode: no -wal or -shm file appears beside it. */
+    CHECK_INT(sqlite3_open(otherwal, &db), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(db, "PRAGMA journal_mode = WAL; CREATE TABLE t(x);", NULL, NULL, NULL),
+              SQLITE_OK);
+    sqlite3_close(db);
+    expect_refused(otherwal, STORE_CREATE, "other sqlite db in WAL mode");
 
     /* A store written by a newer eventscope. */
     CHECK_INT(store_open(newer, STORE_CREATE, &st, err, sizeof err), ES_OK);
@@ -273,6 +284,7 @@ static void test_foreign(void)
     free(other);
     free(newer);
     free(corrupt);
+    free(otherwal);
 }
 
 static void test_rejects(void)
