@@ -42,6 +42,8 @@ static unsigned act_collapse(struct model *m) { return model_tree_set(m, 1); }
 static unsigned act_expand(struct model *m) { return model_tree_set(m, 0); }
 static unsigned act_toggle(struct model *m)
 {
+    if (m->view == MODEL_FINDINGS)
+        return model_findings_toggle(m);
     return m->view == MODEL_TREE ? model_tree_toggle(m) : model_detail_toggle(m);
 }
 
@@ -87,7 +89,7 @@ static const struct binding bindings[] = {
     {KEYS_FN(KEY_LEFT), V(TREE), act_collapse, "collapse (on a leaf: go to its cause)", NULL},
     {'l', V(TREE), act_expand, "expand", NULL},
     {KEYS_FN(KEY_RIGHT), V(TREE), act_expand, "expand", NULL},
-    {' ', V(TREE) | V(EVENT), act_toggle, "fold or unfold", "fold"},
+    {' ', V(TREE) | V(EVENT) | V(FINDINGS), act_toggle, "fold or unfold", "fold"},
     {'F', VIEW_ALL, act_findings, "findings, grouped by kind", "findings"},
     {'p', VIEW_ALL, act_procs, "processes", NULL},
     {':', VIEW_ALL, act_query, "query: a named query (NAME ARG...) or SQL", "query"},

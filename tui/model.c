@@ -1427,7 +1427,45 @@ static void findings_free(struct model_findings *fd)
         free(fd->r[i].message);
     }
     free(fd->r);
+    free(fd->vis);
     memset(fd, 0, sizeof *fd);
+}
+
+static void findings_vis(struct model_findings *fd)
+{
+    size_t i;
+
+    fd->vis = xreallocarray(fd->vis, fd->n ? fd->n : 1, sizeof *fd->vis);
+    fd->list.n = 0;
+    for (i = 0; i < fd->n; i++) {
+        fd->vis[fd->list.n++] = i;
+        if (fd->r[i].header && fd->r[i].collapsed)
+            while (i + 1 < fd->n && !fd->r[i + 1].header)
+                i++;
+    }
+}
+
+struct model_finding *model_finding_at(struct model *m, size_t i)
+{
+    return i < m->fnd.list.n ? &m->fnd.r[m->fnd.vis[i]] : NULL;
+}
+
+unsigned model_findings_toggle(struct model *m)
+{
+    struct model_findings *fd = &m->fnd;
+    size_t i;
+
+    if (fd->list.n == 0)
+        return 0;
+    i = fd->vis[fd->list.sel];
+    while (!fd->r[i].header && i > 0) /* on an item: fold its group */
+        i--;
+    fd->r[i].collapsed = !fd->r[i].collapsed;
+    findings_vis(fd);
+    for (fd->list.sel = 0; fd->list.sel + 1 < fd->list.n && fd->vis[fd->list.sel] != i;)
+        fd->list.sel++;
+    list_fix(&fd->list, m->page);
+    return TUI_REDRAW;
 }
 
 static void load_findings(struct model *m)
@@ -1479,7 +1517,7 @@ static void load_findings(struct model *m)
         sqlite3_finalize(st);
     }
     map_done(&counts);
-    fd->list.n = fd->n;
+    findings_vis(fd);
     fd->list.sel = keep;
     list_fix(&fd->list, m->page);
 }
@@ -1499,9 +1537,8 @@ unsigned model_finding_jump(struct model *m)
     char *cid = NULL;
     unsigned rc;
 
-    if (m->fnd.list.n == 0)
+    if ((f = model_finding_at(m, m->fnd.list.sel)) == NULL)
         return 0;
-    f = &m->fnd.r[m->fnd.list.sel];
     if (f->header) {
         if (m->fnd.list.sel + 1 < m->fnd.list.n)
             m->fnd.list.sel++;
@@ -1750,9 +1787,8 @@ const char *model_row_text(struct model *m, size_t i, char *buf, size_t len)
             snprintf(buf, len, "%s", m->det.l[m->det.vis[i]].text);
         break;
     case MODEL_FINDINGS:
-        if (i >= m->fnd.n)
+        if ((f = model_finding_at(m, i)) == NULL)
             break;
-        f = &m->fnd.r[i];
         snprintf(buf, len, "%s %s %s %s", f->kind ? f->kind : "", f->severity ? f->severity : "",
                  f->cid ? f->cid : "", f->message ? f->message : "");
         break;

@@ -128,6 +128,7 @@ struct model_finding {
     char *kind, *severity, *cid, *message;
     int64_t event_seq, related_seq; /* 0 when absent */
     int header;                     /* findings view: a group header row (kind, count) */
+    int collapsed;                  /* header rows: the group's findings are hidden */
     int count;                      /* header rows: findings of this kind */
 };
 
@@ -167,6 +168,7 @@ struct model_detail {
 struct model_findings {
     struct model_finding *r;   /* headers and items, grouped by kind */
     size_t n;
+    size_t *vis;               /* rows shown (collapsed groups skipped): indices into r */
     struct model_list list;
     int64_t total;
 };
@@ -281,6 +283,9 @@ unsigned model_open_event(struct model *m, int64_t seq);
 unsigned model_detail_toggle(struct model *m);        /* fold/unfold or follow a sighting */
 unsigned model_open_findings(struct model *m);
 unsigned model_finding_jump(struct model *m);
+unsigned model_findings_toggle(struct model *m);      /* fold/unfold the selected group */
+/* The i-th finding row shown (header or item), NULL past the end. */
+struct model_finding *model_finding_at(struct model *m, size_t i);
 /* Runs a named query ("name arg...") or raw SQL; only read-only statements. */
 unsigned model_run_query(struct model *m, const char *text);
 

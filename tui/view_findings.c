@@ -30,17 +30,18 @@ static void draw(WINDOW *w, struct model *m)
     term_print(w, 0, 0, width, term_attr(ROLE_TITLE), 1, buf);
     term_print(w, 1, 0, width, term_attr(ROLE_HEADER), 1,
                "  SEVERITY PROCESS              EVENT   MESSAGE");
-    if (fd->n == 0) {
+    if (fd->list.n == 0) {
         term_print(w, 3, 2, width - 2, term_attr(ROLE_DIM), 0,
                    "no findings: run `eventscope analyze` to audit the store");
         return;
     }
-    for (y = 2, r = fd->list.top; y < height && r < fd->n; y++, r++) {
-        struct model_finding *f = &fd->r[r];
+    for (y = 2, r = fd->list.top; y < height && r < fd->list.n; y++, r++) {
+        struct model_finding *f = model_finding_at(m, r);
         int sel = r == fd->list.sel;
         attr_t base = sel ? term_attr(ROLE_SELECTED) : 0;
         if (f->header) {
-            snprintf(buf, sizeof buf, "%s %s (%d)", t->g.open, f->kind, f->count);
+            snprintf(buf, sizeof buf, "%s %s (%d)", f->collapsed ? t->g.closed : t->g.open, f->kind,
+                     f->count);
             term_print(w, y, 0, 1, base, 1, sel ? t->g.arrow : " ");
             term_print(w, y, 1, width - 1, sel ? base : term_attr(ROLE_SECTION), 1, buf);
             continue;

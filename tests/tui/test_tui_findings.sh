@@ -6,6 +6,10 @@ make_store
 start_tui 100 30
 keys F
 check findings
+keys Space
+expect "▸ causality.orphan (1)"
+expect "findings 1/5"
+keys Space
 keys Down Enter
 check findings_jump
 keys Escape

@@ -317,6 +317,13 @@ static void test_full(sqlite3 *db)
     CHECK_INT(m.fnd.r[0].header, 1);
     CHECK_STR(m.fnd.r[0].kind, "causality.cycle");
     CHECK_INT(m.fnd.r[0].count, 2);
+    m.fnd.list.sel = 1;
+    model_findings_toggle(&m); /* on an item: folds its group, selects the header */
+    CHECK_INT(m.fnd.list.n, 3);
+    CHECK_INT(m.fnd.list.sel, 0);
+    CHECK_INT(model_finding_at(&m, 1)->header, 1);
+    model_findings_toggle(&m);
+    CHECK_INT(m.fnd.list.n, 5);
     m.fnd.list.sel = 3;
     CHECK_INT(m.fnd.r[3].header, 1);
     model_enter(&m);
