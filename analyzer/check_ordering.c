@@ -347,12 +347,19 @@ void check_ordering_process(struct actx *a, struct proc *p)
     partition_regression(a, p);
     if (p->nnodes <= 4096)
         vclock_regression(a, p);
-    /* Sequence numbers per source, judged once the whole store is read. */
-    for (i = 0; i < p->nobs; i++) {
-        const struct obs *o = &p->obs[i];
+    /*
+     * Sequence numbers per source, judged once the whole store is read: one entry per event
+     * (its first numbered sighting), so memory follows events, not observations.
+     */
+    for (i = 0; i < p->nnodes; i++) {
+        const struct obs *o = NULL;
         struct source_stat *s;
         struct seq_entry *e;
-        if (!o->has_seqnum)
+        int k;
+        for (k = p->nodes[i].first; k >= 0 && o == NULL; k = p->obs[k].next)
+            if (p->obs[k].has_seqnum)
+                o = &p->obs[k];
+        if (o == NULL)
             continue;
         s = &a->sources[o->src_ix];
         e = ACTX_PUSH(s->seqs, s->nseqs, s->capseqs);

@@ -28,7 +28,7 @@ struct ev {
     const char *extra; /* "subject=..;pk=..;seq=..;vclock=..;attrs=..;time=.." ('|' separated) */
 };
 
-static void harness_extra(struct event *e, const char *extra)
+static __attribute__((unused)) void harness_extra(struct event *e, const char *extra)
 {
     char *buf, *tok, *save = NULL;
 
@@ -61,7 +61,7 @@ static void harness_extra(struct event *e, const char *extra)
 }
 
 /* Creates a fresh store at path holding evs[n]. Returns the store (open). */
-static struct store *harness_store(const char *path, const struct ev *evs, size_t n)
+static __attribute__((unused)) struct store *harness_store(const char *path, const struct ev *evs, size_t n)
 {
     struct store *st;
     char err[512];
@@ -127,7 +127,7 @@ static struct store *harness_store(const char *path, const struct ev *evs, size_
     return st;
 }
 
-static int harness_cmp(const void *a, const void *b)
+static __attribute__((unused)) int harness_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -136,7 +136,7 @@ static int harness_cmp(const void *a, const void *b)
  * Findings as sorted "kind@loc" or "kind@loc<relatedloc" strings (owned, NULL-terminated
  * array). Kinds starting with one of the ignore prefixes (comma list, may be NULL) are left out.
  */
-static char **harness_findings(struct store *st, const char *ignore, size_t *n)
+static __attribute__((unused)) char **harness_findings(struct store *st, const char *ignore, size_t *n)
 {
     sqlite3_stmt *q;
     char **v = NULL;
@@ -175,7 +175,7 @@ static char **harness_findings(struct store *st, const char *ignore, size_t *n)
     return v;
 }
 
-static void harness_free(char **v)
+static __attribute__((unused)) void harness_free(char **v)
 {
     size_t i;
 
