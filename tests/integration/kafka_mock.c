@@ -5,7 +5,7 @@
  * usage: kafka_mock TOPIC[,TOPIC...] PARTITIONS
  * Prints "BOOTSTRAP host:port[,...]" on stdout, then reads commands on stdin, answering
  * each with one line ("OK ..." or "ERR ..."):
- *   produce TOPIC N PREFIX binary|structured|bad   N events with ids PREFIX-0..N-1, keys
+ *   produce TOPIC N PREFIX binary|structured|bad|timed   N events with ids PREFIX-0..N-1, keys
  *                                                 ord-<i % 4>; "bad" = structured mode
  *                                                 with a body that is not JSON
  *   down / up                                     take broker 1 down / bring it back
@@ -69,6 +69,15 @@ static int produce(rd_kafka_t *rk, const char *topic, int n, const char *prefix,
             rd_kafka_header_add(h, "ce_correlationid", -1, key, -1);
             rd_kafka_header_add(h, "content-type", -1, "application/json", -1);
             snprintf(body, sizeof body, "{\"order\":\"%s\",\"n\":%d}", key, i);
+        } else if (strcmp(mode, "timed") == 0) {
+            /* benchmark: the producer's time in µs, to measure publish -> queryable */
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            rd_kafka_header_add(h, "content-type", -1, "application/cloudevents+json", -1);
+            snprintf(body, sizeof body,
+                     "{\"specversion\":\"1.0\",\"id\":\"%s\",\"type\":\"BenchEvent\","
+                     "\"source\":\"/bench\",\"time\":%lld,\"correlationid\":\"%s\",\"data\":{}}",
+                     id, (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, key);
         } else if (strcmp(mode, "structured") == 0) {
             rd_kafka_header_add(h, "content-type", -1, "application/cloudevents+json", -1);
             snprintf(body, sizeof body,
