@@ -1402,7 +1402,7 @@ static void msg(struct file_ingest *fi, enum file_msg kind, const char *name, co
     fi->on_message(fi->ctx, kind, name, text);
 }
 
-static int run_pcap(struct src *s, const char *path)
+static int run_pcap(struct src *s, const char *path, const char *uri)
 {
 #ifdef FILE_HAVE_PCAP
     char err[512] = "";
@@ -1413,7 +1413,9 @@ static int run_pcap(struct src *s, const char *path)
             "pcap data can only be read from a file (save it first)");
         return ES_OK;
     }
-    rc = pcapsrc_ingest_file(s->fi->sink, path, s->name, err, sizeof err);
+    /* The absolute path names the origin, as for other files: re-ingesting from another
+     * directory finds the same origin. */
+    rc = pcapsrc_ingest_file(s->fi->sink, path, uri ? uri : s->name, err, sizeof err);
     s->fi->files++;
     if (rc == ES_EINTERRUPTED || rc == ES_ESTORE)
         return rc;
@@ -1421,7 +1423,7 @@ static int run_pcap(struct src *s, const char *path)
         msg(s->fi, FILE_MSG_ERROR, s->name, "%s", err[0] ? err : es_strerror(rc));
     return ES_OK;
 #else
-    (void)path;
+    (void)path, (void)uri;
     msg(s->fi, FILE_MSG_ERROR, s->name, "pcap input is not supported by this build");
     return ES_OK;
 #endif
@@ -1492,7 +1494,7 @@ static int src_run(struct src *s, enum file_format fmt, const char *path, const 
     sniff_fill(s);
     if (r->end - r->pos >= 2 && r->buf[r->pos] == 0x1f && r->buf[r->pos + 1] == 0x8b) {
         if (fmt == FILE_FMT_PCAP) /* the pcap reader inflates by itself */
-            return run_pcap(s, path);
+            return run_pcap(s, path, uri);
         if (rd_start_gz(r) != ES_OK)
             return ES_ENOMEM;
         gz = "gzip, ";
@@ -1524,7 +1526,7 @@ static int src_run(struct src *s, enum file_format fmt, const char *path, const 
         msg(fi, FILE_MSG_NOTE, s->name, "empty, nothing to read");
     }
     if (fmt == FILE_FMT_PCAP) {
-        return run_pcap(s, path);
+        return run_pcap(s, path, uri);
     }
     if (uri != NULL && fi->sink != NULL && !fi->event_hook) {
         rc = sink_origin(fi->sink, "file", uri);
