@@ -615,19 +615,25 @@ static void consider(struct cand *c, const struct spelling *sp, json_t *v, int l
     c->b64 = sp->b64;
 }
 
-/* Text of a scalar: strings as they are, numbers in decimal. Returns length, or -1. */
-static int scalar_text(const json_t *v, const char **s, char *num, size_t numlen)
+/* Text of a scalar: strings as they are, numbers in decimal (in num). 0 if not a scalar. */
+static int scalar_text(const json_t *v, const char **s, size_t *len, char *num, size_t numlen)
 {
+    int n;
+
     if (json_is_string(v)) {
         *s = json_string_value(v);
-        return (int)json_string_length(v);
+        *len = json_string_length(v);
+        return 1;
     }
-    *s = num;
     if (json_is_integer(v))
-        return snprintf(num, numlen, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    if (json_is_real(v))
-        return fmt_real(json_real_value(v), num, numlen, 0);
-    return -1;
+        n = snprintf(num, numlen, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else if (json_is_real(v))
+        n = fmt_real(json_real_value(v), num, numlen, 0);
+    else
+        return 0;
+    *s = num;
+    *len = n > 0 ? (size_t)n : 0;
+    return 1;
 }
 
 static char **str_field(struct event *ev, int attr)
@@ -673,17 +679,16 @@ static int apply_attr(struct event *ev, int attr, const struct cand *c)
 {
     char num[40];
     const char *s;
-    int n;
+    size_t n;
 
     switch (attr) {
     case ENV_TIME: {
         int64_t us;
-        n = scalar_text(c->v, &s, num, sizeof num);
-        if (n < 0)
+        if (!scalar_text(c->v, &s, &n, num, sizeof num))
             return 0;
-        event_set(&ev->time_raw, s, (size_t)n);
+        event_set(&ev->time_raw, s, n);
         if (json_is_string(c->v)) {
-            if (timeparse_text(s, (size_t)n, &us, NULL) != ES_OK)
+            if (timeparse_text(s, n, &us, NULL) != ES_OK)
                 us = ES_TIME_NONE;
         } else if (json_is_integer(c->v)) {
             if (timeparse_epoch_int(json_integer_value(c->v), &us) != ES_OK)
@@ -714,10 +719,9 @@ static int apply_attr(struct event *ev, int attr, const struct cand *c)
     case ENV_VERSION:
         return 0; /* no column: kept in attrs under its own name */
     default:
-        n = scalar_text(c->v, &s, num, sizeof num);
-        if (n < 0)
+        if (!scalar_text(c->v, &s, &n, num, sizeof num))
             return 0;
-        event_set(str_field(ev, attr), s, (size_t)n);
+        event_set(str_field(ev, attr), s, n);
         return 1;
     }
 }
@@ -1203,13 +1207,17 @@ static void headers_sort(struct msg_headers *mh, enum envelope_binding binding,
                 plain_ce = 1;
 
     for (i = 0; i < nh; i++) {
-        const char *name = h[i].name;
+        const char *name;
         size_t len = h[i].name_len, pre;
         char *low, *key;
-        json_t *val;
+        json_t *val, *nm;
 
-        if (name == NULL || len == 0 || memchr(name, '\0', len) != NULL)
+        if (h[i].name == NULL || len == 0)
             continue;
+        /* Names become JSON keys: made valid UTF-8 like values (the bytes are foreign). */
+        nm = header_string(h[i].name, len, 0);
+        name = json_string_value(nm);
+        len = json_string_length(nm);
         pre = ce_prefix(binding, name, len);
         if (pre > 0 && pre < len) {
             low = lower_dup(name + pre, len - pre);
@@ -1220,6 +1228,7 @@ static void headers_sort(struct msg_headers *mh, enum envelope_binding binding,
             free(key);
             put_first(mh->ce, low, val);
             free(low);
+            json_decref(nm);
             continue;
         }
         low = lower_dup(name, len);
@@ -1236,6 +1245,7 @@ static void headers_sort(struct msg_headers *mh, enum envelope_binding binding,
             strcmp(low, "traceparent") != 0 && strcmp(low, "tracestate") != 0) {
             put_first(mh->ce, low, val);
             free(low);
+            json_decref(nm);
             continue;
         }
         /* Raw header, as named, for attrs (trace context is already at the top). */
@@ -1251,6 +1261,7 @@ static void headers_sort(struct msg_headers *mh, enum envelope_binding binding,
         else
             put_first(mh->plain, low, val);
         free(low);
+        json_decref(nm);
     }
     if (json_object_size(hdrs) > 0)
         json_object_set_new(mh->extra, "headers", hdrs);
