@@ -986,11 +986,15 @@ int store_bulk_end(struct store *st)
     if (rc != ES_OK)
         return rc;
     if (st->deferred) {
-        /* Sorting for CREATE INDEX may use the second core now that parsing is over. */
+        /*
+         * Sorting for CREATE INDEX may use the second core now that parsing is over. One
+         * transaction per index, so the WAL can be checkpointed between them instead of
+         * holding every new index page at once; the marker goes last.
+         */
         (void)db_exec(st, "configure sorter", "PRAGMA threads = 2");
-        rc = txn_begin(st);
+        rc = create_indexes(st);
         if (rc == ES_OK)
-            rc = create_indexes(st);
+            rc = txn_begin(st);
         if (rc == ES_OK)
             rc = meta_delete(st, "indexes_deferred");
         if (rc == ES_OK)
