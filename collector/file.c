@@ -851,8 +851,8 @@ enum file_split_result file_split_next(struct file_split *sp, const uint8_t *buf
             if (!sp->discard && i + 1 - sp->start > sp->max_element) {
                 sp->discard = 1;
                 *pos = i + 1;
-                return split_item(it, sp->start, EXCERPT_MAX, sp->start_line,
-                                  "json_element_too_large");
+                return split_item(it, sp->start, excerpt_len(i + 1 - sp->start),
+                                  sp->start_line, "json_element_too_large");
             }
             break;
         case SPLIT_SCALAR:
@@ -879,8 +879,8 @@ enum file_split_result file_split_next(struct file_split *sp, const uint8_t *buf
             if (!sp->discard && i + 1 - sp->start > sp->max_element) {
                 sp->discard = 1;
                 *pos = i + 1;
-                return split_item(it, sp->start, EXCERPT_MAX, sp->start_line,
-                                  "json_element_too_large");
+                return split_item(it, sp->start, excerpt_len(i + 1 - sp->start),
+                                  sp->start_line, "json_element_too_large");
             }
             break;
         case SPLIT_GARBAGE:

@@ -560,6 +560,28 @@ static void test_split(void)
             CHECK(it.line == 2 && it.len == 7);
     }
     CHECK_INT(count, 3);
+
+    /* Rejects' excerpts stay inside the input (an exact-size copy: ASan sees overreads). */
+    {
+        static const char *const docs[] = {"{\"a\":\"0123456789\"}", "[\"0123456789\"]",
+                                           "{{{{{{{{{{", "[1,2", "garbage", "{\"a\":"};
+        size_t d;
+        for (d = 0; d < sizeof docs / sizeof docs[0]; d++) {
+            size_t len = strlen(docs[d]), steps = 0;
+            uint8_t *copy = xmalloc(len);
+            memcpy(copy, docs[d], len);
+            file_split_init(&sp, 3, 8);
+            pos = 0;
+            while ((r = file_split_next(&sp, copy, &pos, len, 1, &it)) != FILE_SPLIT_END &&
+                   steps++ < 10) {
+                CHECK(it.start <= len && it.len <= len - it.start);
+                if (it.start <= len && it.len <= len - it.start)
+                    (void)event_hash(copy + it.start, it.len);
+            }
+            CHECK_INT(r, FILE_SPLIT_END);
+            free(copy);
+        }
+    }
 }
 
 int main(void)
