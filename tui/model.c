@@ -119,12 +119,14 @@ static uint32_t intern(struct model_intern *in, const char *s)
 static void map_done(struct model_cidmap *mp)
 {
     size_t i;
+    int borrowed = mp->borrowed;
 
-    for (i = 0; i < mp->nslot; i++)
+    for (i = 0; i < mp->nslot && !mp->borrowed; i++)
         free(mp->key[i]);
     free(mp->key);
     free(mp->val);
     memset(mp, 0, sizeof *mp);
+    mp->borrowed = borrowed;
 }
 
 static int64_t *map_get(const struct model_cidmap *mp, const char *k)
@@ -173,7 +175,7 @@ static int64_t *map_put(struct model_cidmap *mp, const char *k, int64_t v)
     j = event_hash(k, strlen(k)) & mask;
     while (mp->key[j] != NULL)
         j = (j + 1) & mask;
-    mp->key[j] = xstrdup(k);
+    mp->key[j] = mp->borrowed ? (char *)k : xstrdup(k);
     mp->val[j] = v;
     mp->n++;
     return &mp->val[j];
@@ -796,11 +798,9 @@ static void proc_free(struct model_proc *pr)
 {
     size_t i;
 
-    for (i = 0; i < pr->n; i++) {
-        struct model_ev *e = &pr->ev[i];
-        free(e->event_id), free(e->type), free(e->source), free(e->causation_id);
-        free(e->direction), free(e->location);
-    }
+    for (i = 0; i < pr->nblocks; i++)
+        free(pr->blocks[i]);
+    free(pr->blocks);
     for (i = 0; i < pr->nlanes; i++)
         free(pr->lanes[i]);
     for (i = 0; i < pr->nf; i++) {
@@ -915,10 +915,33 @@ static void tree_build(struct model_proc *pr)
     tree_flatten(pr, 1);
 }
 
+/* Copy of column i in the process's string blocks; NULL for SQL NULL. */
+static char *proc_col(struct model_proc *pr, sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    size_t len;
+    char *p;
+
+    if (t == NULL)
+        return NULL;
+    len = (size_t)sqlite3_column_bytes(st, i);
+    if (pr->used + len + 1 > pr->cap) {
+        pr->cap = len + 1 > 65536 ? len + 1 : 65536;
+        pr->blocks = xreallocarray(pr->blocks, pr->nblocks + 1, sizeof *pr->blocks);
+        pr->blocks[pr->nblocks++] = xmalloc(pr->cap);
+        pr->used = 0;
+    }
+    p = pr->blocks[pr->nblocks - 1] + pr->used;
+    memcpy(p, t, len);
+    p[len] = '\0';
+    pr->used += len + 1;
+    return p;
+}
+
 static int load_process(struct model *m, const char *cid)
 {
     struct model_proc *pr = &m->proc;
-    struct model_cidmap ids = {0}, lanes = {0};
+    struct model_cidmap ids = {.borrowed = 1}, lanes = {.borrowed = 1};
     sqlite3_stmt *st;
     size_t cap = 0, i;
     int64_t *slot;
@@ -942,12 +965,12 @@ static int load_process(struct model *m, const char *cid)
         e = &pr->ev[pr->n];
         memset(e, 0, sizeof *e);
         e->seq = sqlite3_column_int64(st, 0);
-        e->event_id = col_dup(st, 1);
-        e->type = col_dup(st, 2);
-        e->source = col_dup(st, 3);
-        e->causation_id = col_dup(st, 4);
-        e->direction = col_dup(st, 5);
-        e->location = col_dup(st, 6);
+        e->event_id = proc_col(pr, st, 1);
+        e->type = proc_col(pr, st, 2);
+        e->source = proc_col(pr, st, 3);
+        e->causation_id = proc_col(pr, st, 4);
+        e->direction = proc_col(pr, st, 5);
+        e->location = proc_col(pr, st, 6);
         e->time_us = col_time(st, 7);
         e->parent = -1;
         if (e->seq > pr->max_seq)

@@ -83,6 +83,7 @@ struct model_intern {
 };
 
 struct model_cidmap { /* correlation ID -> row index or findings count */
+    int borrowed;      /* keys belong to the caller (not copied, not freed) */
     char **key;
     int64_t *val;
     size_t n, nslot;
@@ -146,6 +147,8 @@ struct model_proc {
     struct model_list tr;
     struct model_finding *f;   /* findings of the process */
     size_t nf;
+    char **blocks;             /* the events' strings live here (one free per block) */
+    size_t nblocks, used, cap; /* bytes used / available in the last block */
 };
 
 struct model_line {
