@@ -60,12 +60,16 @@ run_case() { # NAME CHANNEL URL PUBLISH_FUNCTION
     $pub
     t1=$(date +%s.%N)
     wait "$poll"
+    # CPU the tap process used (all its threads): on a shared machine the honest figure
+    local cpu
+    cpu=$(awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$tap/stat")
     kill -INT "$tap"
     wait "$tap"
     res=$(tail -1 "$W/$name.poll")
     set -- $res
-    printf '%-8s %8d  %10.0f  %10s  %8s  %8s\n' "$name" "$1" "$(echo "$N / ($t1 - $t0)" | bc -l)" \
-        "$2" "$3" "$4" | tee -a "$OUT"
+    printf '%-8s %8d  %10.0f  %10s  %8s  %8s  %8.2f  %10.0f\n' "$name" "$1" \
+        "$(echo "$N / ($t1 - $t0)" | bc -l)" "$2" "$3" "$4" "$cpu" "$(echo "$1 / $cpu" | bc -l)" |
+        tee -a "$OUT"
 }
 
 gen_lines() { # PREFIX FORMAT: N lines, each with its publish time in µs
@@ -84,7 +88,9 @@ for i in range(n):
 ' "$1" "$2" "$N"
 }
 
-printf '%-8s %8s  %10s  %10s  %8s  %8s\n' broker stored "pub ev/s" "stored/s" "p50 s" "p99 s" | tee "$OUT"
+printf '%-8s %8s  %10s  %10s  %8s  %8s  %8s  %10s\n' broker stored "pub ev/s" "stored/s" "p50 s" \
+    "p99 s" "tap cpu" "ev/cpu-s" | tee "$OUT"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores" | tee -a "$OUT"
 
 # --- mosquitto ---
 MP=$base
