@@ -13,7 +13,7 @@
 #include "collector/pcap/decoders.h"
 #include "core/xmalloc.h"
 
-#define TCP_BUCKETS 65536u
+#define TCP_BUCKETS 16384u
 #define TCP_PROBE_MAX 4096u /* bytes looked at before giving up on an unknown protocol */
 #define TCP_IDLE_CHECK_US 1000000LL
 
