@@ -11,6 +11,8 @@
 
 #include "cursor.h"
 
+/* Longer text is not a time (and a long fraction is 200 useless digits). */
+#define TIMEPARSE_MAX_LEN 256
 #define US_PER_S INT64_C(1000000)
 #define US_PER_DAY (INT64_C(86400) * US_PER_S)
 
@@ -278,7 +280,7 @@ int timeparse_text(const char *s, size_t len, int64_t *us, int *flags)
         s++, len--;
     while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
         len--;
-    if (len == 0 || len > 64)
+    if (len == 0 || len > TIMEPARSE_MAX_LEN)
         return ES_EINVALID;
     cur_init(&c, s, len);
     ch = peek(&c);

@@ -131,6 +131,9 @@ static void test_text(void)
 /* The parser reads only len bytes: a valid prefix of a longer buffer parses alone. */
 static void test_length_bound(void)
 {
+    char longfrac[300];
+    size_t k;
+
     const char *s = "2026-03-15T10:30:00Zjunk";
     int64_t us;
     CHECK_INT(timeparse_text(s, 20, &us, NULL), ES_OK);
@@ -141,6 +144,15 @@ static void test_length_bound(void)
     CHECK_INT(timeparse_text(NULL, 0, &us, NULL), ES_EINVALID);
     CHECK_INT(timeparse_text("1700000000", 4, &us, NULL), ES_OK);
     CHECK_INT(us, 1700000000LL); /* "1700" seconds */
+    /* A fraction of any length up to the 256-byte limit (n-1, n, n+1). */
+    for (k = 255; k <= 257; k++) {
+        memset(longfrac, '7', sizeof longfrac);
+        memcpy(longfrac, "2026-03-15T10:30:00.", 20);
+        longfrac[k - 1] = 'Z';
+        CHECK_INT(timeparse_text(longfrac, k, &us, NULL), k <= 256 ? ES_OK : ES_EINVALID);
+        if (k <= 256)
+            CHECK_INT(us, 1773570600777777LL);
+    }
 }
 
 static const struct epoch_case {
