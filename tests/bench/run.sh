@@ -55,7 +55,8 @@ measure() {
     RATE=$(echo "$out" | sed -n 's/.* rate \([0-9]*\).*/\1/p' | tail -1)
     RSS_MB=$(( $(sed -n 's/.*Maximum resident set size (kbytes): //p' "$WORK/time.txt") / 1024 ))
     WALL=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$WORK/time.txt")
-    say "$(printf '%-44s %8s ev/s  peak RSS %4s MB  wall %s' "$label" "$RATE" "$RSS_MB" "$WALL")"
+    CPU=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.1f", s }' "$WORK/time.txt")
+    say "$(printf '%-44s %8s ev/s  peak RSS %4s MB  wall %s  cpu %s s' "$label" "$RATE" "$RSS_MB" "$WALL" "$CPU")"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -68,7 +69,7 @@ if [ ! -s "$IN" ]; then
 fi
 say "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%Y-%m-%dT%H:%MZ)"
 say "input: $N CloudEvents lines, $(( $(stat -c %s "$IN") / N )) B average ($IN)"
-say "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+say "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows every line alike)"
 
 # --- a. our ingest ----------------------------------------------------------------------
 ours=0
@@ -80,7 +81,8 @@ if "$ES_BIN" ingest --help >/dev/null 2>&1; then
     end=$(date +%s.%N)
     RATE=$(awk -v n="$N" -v a="$start" -v b="$end" 'BEGIN { printf "%.0f", n / (b - a) }')
     RSS_MB=$(( $(sed -n 's/.*Maximum resident set size (kbytes): //p' "$WORK/time.txt") / 1024 ))
-    say "$(printf '%-44s %8s ev/s  peak RSS %4s MB' "a. eventscope ingest (end to end)" "$RATE" "$RSS_MB")"
+    CPU=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.1f", s }' "$WORK/time.txt")
+    say "$(printf '%-44s %8s ev/s  peak RSS %4s MB  cpu %s s' "a. eventscope ingest (end to end)" "$RATE" "$RSS_MB" "$CPU")"
     ours=$RATE
 fi
 rm -f "$WORK/drv.db" "$WORK/drv.db-wal" "$WORK/drv.db-shm"
@@ -135,6 +137,7 @@ for b in "$HERE"/bench_*.sh; do
     bash "$b" "$BUILD" | tee -a "$SUMMARY"
 done
 
+say "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "${BENCH_RECORD:-0}" = 1 ]; then
     { echo; echo "### Run of $(date -u +%Y-%m-%d) (\`make bench\`)"; echo; echo '```'; cat "$SUMMARY"; echo '```'; } >>"$HERE/RESULTS.md"
 fi
