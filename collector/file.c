@@ -317,6 +317,7 @@ struct src {
     struct rd rd;
     uint64_t last_line;    /* line of the last record located */
     unsigned same_line;    /* records located on last_line so far */
+    uint64_t cur_line;     /* line being read: where a damaged .gz or a read error is located */
     uint64_t events, rejects;
 };
 
@@ -603,6 +604,7 @@ static int run_lines(struct src *s, line_fn fn)
     int rc;
 
     for (;;) {
+        s->cur_line = line;
         if (src_stopping(s))
             return ES_EINTERRUPTED;
         avail = r->end - r->pos;
@@ -650,6 +652,7 @@ static int run_json(struct src *s)
 
     file_split_init(&sp, s->fi->max_depth, s->fi->max_element);
     for (;;) {
+        s->cur_line = sp.line;
         if (src_stopping(s))
             return ES_EINTERRUPTED;
         switch (file_split_next(&sp, r->buf, &r->pos, r->end, r->eof, &it)) {
@@ -1546,9 +1549,7 @@ static int src_run(struct src *s, enum file_format fmt, const char *path, const 
         return rc;
     if (r->err != NULL) {
         /* Damaged gzip data or an I/O error: what came before is kept. */
-        char loc[PATH_MAX + 48];
-        snprintf(loc, sizeof loc, "%s@%llu", s->name, (unsigned long long)r->raw);
-        rc = src_reject_at(s, loc, r->err, r->errdetail, NULL, 0);
+        rc = src_reject(s, s->cur_line ? s->cur_line : 1, r->err, r->errdetail, NULL, 0);
         if (rc != ES_OK)
             return rc;
         if (strcmp(r->err, "read_error") == 0)

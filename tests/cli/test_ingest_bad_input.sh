@@ -130,6 +130,14 @@ contains "sniff: applog" err7.txt "x.log: format applog"
 contains "sniff: pcap" err7.txt "x.pcap: format pcap"
 expect "sniffed files: events" "$(q g.db "select group_concat(location, ',') from (select location from events where transport='file' order by seq)")" \
     "a.jsonl.gz:1,pretty.json:2,pretty.json:5,x.logfmt:1,x.log:1"
+# A .gz cut in the middle: what was inflated is kept, then one gzip_corrupt reject.
+for i in $(seq 1 2000); do good "z$i"; done | gzip -c > full.jsonl.gz
+head -c $(( $(stat -c %s full.jsonl.gz) / 2 )) full.jsonl.gz > cut.jsonl.gz
+"$BIN" -d gz.db ingest cut.jsonl.gz 2> err7c.txt
+expect "cut gzip: exit code" $? 0
+expect "cut gzip: one gzip_corrupt reject" "$(q gz.db "select count(*) from rejects where reason='gzip_corrupt' and location like 'cut.jsonl.gz:%'")" 1
+n=$(q gz.db "select count(*) from events")
+if [ "$n" -gt 100 ] && [ "$n" -lt 2000 ]; then ok "cut gzip: first part kept ($n events)"; else bad "cut gzip: $n events"; fi
 "$BIN" -d g.db ingest --format jsonl dir/a.jsonl 2> err7b.txt
 if grep -q "format" err7b.txt; then bad "no sniff message with --format"; else ok "no sniff message with --format"; fi
 
