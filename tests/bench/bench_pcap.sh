@@ -9,7 +9,7 @@
 # 4. tshark extracting the same attributes (request line, URI, content type, every header
 #    line: the ce- attributes) from a BENCH_TSHARK_MB slice (default 100) of the same file:
 #    its packet rate does not depend on the file size, and a 1 GB run would take minutes;
-# prints packets/s, peak RSS (/usr/bin/time) and the ratios to tshark's packet rate.
+# prints packets per CPU second, peak RSS (/usr/bin/time) and the ratios to tshark's rate.
 # BENCH_RECORD=1 appends the summary to tests/bench/RESULTS.md (section "pcap").
 set -euo pipefail
 BUILD=$(cd "${1:-build}" && pwd)
@@ -109,25 +109,26 @@ while True:
     f.seek(struct.unpack('<IIII',h)[2],1); n+=1
 print(n)" "$SLICE")
 
-measure() { # measure OUTFILE CMD... -> "seconds maxrss_kb"
+measure() { # measure OUTFILE CMD... -> "cpu_seconds maxrss_kb wall_seconds"
+    # Rates use CPU time (user + system): the bench machine is shared, wall time is noisy.
     local out=$1; shift
-    /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >"$out" 2>"$out.err" || true
-    tail -1 "$WORK/time.txt"
+    /usr/bin/time -f "%U %S %M %e" -o "$WORK/time.txt" "$@" >"$out" 2>"$out.err" || true
+    tail -1 "$WORK/time.txt" | awk '{printf "%.2f %s %s\n", $1 + $2, $3, $4}'
 }
 
 cat "$PCAP" >/dev/null # warm the page cache for every contender alike
 # --- 2. decode only ---------------------------------------------------------------------
-read -r t_dec rss_dec < <(measure "$WORK/dec.out" "$BIN" capture -q -r "$PCAP" --dry-run)
+read -r t_dec rss_dec w_dec < <(measure "$WORK/dec.out" "$BIN" capture -q -r "$PCAP" --dry-run)
 events_dec=$(grep -o '[0-9]* events decoded' "$WORK/dec.out.err" | cut -d' ' -f1)
 # --- 3. decode + store ------------------------------------------------------------------
 rm -f "$SHM"/es_bench_pcap.db*
-read -r t_st rss_st < <(measure "$WORK/st.out" "$BIN" -d "$SHM/es_bench_pcap.db" capture -q -r "$PCAP")
+read -r t_st rss_st w_st < <(measure "$WORK/st.out" "$BIN" -d "$SHM/es_bench_pcap.db" capture -q -r "$PCAP")
 events_st=$(grep -o '[0-9]* events stored' "$WORK/st.out.err" | cut -d' ' -f1)
 rm -f "$SHM"/es_bench_pcap.db*
 # --- 4. tshark ----------------------------------------------------------------------------
 if command -v tshark >/dev/null; then
     cat "$SLICE" >/dev/null
-    read -r t_ts rss_ts < <(measure "$WORK/tshark.out" tshark -n -r "$SLICE" -Y http.request -T fields \
+    read -r t_ts rss_ts w_ts < <(measure "$WORK/tshark.out" tshark -n -r "$SLICE" -Y http.request -T fields \
         -e frame.number -e http.request.method -e http.request.uri -e http.content_type \
         -e http.request.line)
     ts_rows=$(wc -l <"$WORK/tshark.out")
@@ -140,14 +141,14 @@ r_dec=$(rate "$packets" "$t_dec")
 r_st=$(rate "$packets" "$t_st")
 {
     echo "pcap bench: $(basename "$PCAP"), $((size / 1048576)) MB, $packets packets ($(date -u +%F), $(nproc) cores)"
-    printf "  decode only (capture --dry-run): %8s s  %9s packets/s  %6s MB peak  %s events\n" \
-        "$t_dec" "$r_dec" "$((rss_dec / 1024))" "$events_dec"
-    printf "  decode + store (capture -d DB):  %8s s  %9s packets/s  %6s MB peak  %s events\n" \
-        "$t_st" "$r_st" "$((rss_st / 1024))" "$events_st"
+    printf "  decode only (capture --dry-run): %8s s CPU (%s s wall)  %9s packets/s  %6s MB peak  %s events\n" \
+        "$t_dec" "$w_dec" "$r_dec" "$((rss_dec / 1024))" "$events_dec"
+    printf "  decode + store (capture -d DB):  %8s s CPU (%s s wall)  %9s packets/s  %6s MB peak  %s events\n" \
+        "$t_st" "$w_st" "$r_st" "$((rss_st / 1024))" "$events_st"
     if [ -n "$t_ts" ]; then
         r_ts=$(rate "$spackets" "$t_ts")
-        printf "  tshark -Y http.request -T fields (%s MB slice, %s packets): %s s  %s packets/s  %s MB peak  %s rows\n" \
-            "$TMB" "$spackets" "$t_ts" "$r_ts" "$((rss_ts / 1024))" "$ts_rows"
+        printf "  tshark -Y http.request -T fields (%s MB slice, %s packets): %s s CPU (%s s wall)  %s packets/s  %s MB peak  %s rows\n" \
+            "$TMB" "$spackets" "$t_ts" "$w_ts" "$r_ts" "$((rss_ts / 1024))" "$ts_rows"
         "$PY" -c "import sys; d,s,t=map(float,sys.argv[1:]); print('  ratio to tshark: decode only %.1fx (target >= 50x), decode + store %.1fx (target >= 10x)' % (d/t, s/t))" "$r_dec" "$r_st" "$r_ts"
     else
         echo "  tshark not installed: no ratio (apt-get install tshark)"
