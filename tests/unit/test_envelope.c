@@ -725,6 +725,50 @@ static void test_binding_details(void)
     }
 }
 
+/* The field map applies to message bodies and to header-carried attributes too. */
+static void test_message_map(void)
+{
+    static const struct envelope_header hh[] = {H("X-Corr", "from-header")};
+    char err[256], *path = write_tmp("{\"correlation\": [\"ctx.corr\", \"x-corr\"]}");
+    struct envelope_map *m = NULL;
+    struct out o = {.n = 0, .fail_at = -1};
+    const char *why, *b1 = "{\"ctx\":{\"corr\":\"from-body\"}}", *b2 = "{\"type\":\"T\"}";
+
+    CHECK_INT(envelope_map_load(path, &m, err, sizeof err), ES_OK);
+    unlink(path);
+    free(path);
+    CHECK_INT(envelope_from_message(m, ENV_BIND_HTTP, hh, 1, (const uint8_t *)b1, strlen(b1), NULL,
+                                    collect, &o, &why),
+              ES_OK);
+    CHECK_STR(o.ev[0].correlation_id, "from-body");
+    out_done(&o);
+    CHECK_INT(envelope_from_message(m, ENV_BIND_HTTP, hh, 1, (const uint8_t *)b2, strlen(b2), NULL,
+                                    collect, &o, &why),
+              ES_OK);
+    CHECK_STR(o.ev[0].correlation_id, "from-header");
+    CHECK_STR(o.ev[0].type, "T");
+    out_done(&o);
+    envelope_map_free(m);
+}
+
+/* Preset attrs that are not a JSON object are replaced, never merged into broken JSON. */
+static void test_preset_garbage(void)
+{
+    static const char *const presets[] = {"", "not json", "[1]", "{\"a\":", "null"};
+    size_t i;
+    struct event ev;
+    json_t *o = json_loads("{\"k\":1}", 0, NULL);
+
+    for (i = 0; i < sizeof presets / sizeof presets[0]; i++) {
+        event_init(&ev);
+        event_set_str(&ev.attrs, presets[i]);
+        CHECK_INT(envelope_from_json(NULL, o, &ev, NULL), ES_OK);
+        CHECK_STR(ev.attrs, "{\"k\":1}");
+        event_done(&ev);
+    }
+    json_decref(o);
+}
+
 static void test_copy(void)
 {
     struct event a, b;
@@ -757,6 +801,8 @@ int main(void)
     test_map_apply();
     test_bindings();
     test_binding_details();
+    test_message_map();
+    test_preset_garbage();
     test_copy();
     return CHECK_DONE();
 }
