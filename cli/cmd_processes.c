@@ -31,6 +31,9 @@ struct proc_row {
     const char *state; /* analyzer_state_name(): completed, failed, in_flight, stuck */
 };
 
+/* Rows kept to size the text columns before the rest stream out. */
+#define PROC_BATCH 1000
+
 /* ORDER BY clauses for --sort: fixed text, never built from input. */
 static const struct {
     const char *name;
@@ -106,46 +109,40 @@ static int proc_details(sqlite3_stmt *svc, sqlite3_stmt *last, struct proc_row *
  * classified from the last event we already fetched; no extra query per process.
  */
 
-static void proc_json(const struct proc_row *rows, size_t n)
+/* Writes one process as a JSON object (streamed: the list can hold millions). */
+static void proc_json_row(const struct proc_row *r, int first)
 {
-    json_t *doc = json_object(), *arr = json_array();
+    json_t *o = json_object(), *svcs = json_array();
+    const char *p = r->services, *c;
     char t[40];
-    size_t i;
 
-    for (i = 0; i < n; i++) {
-        const struct proc_row *r = &rows[i];
-        json_t *o = json_object(), *svcs = json_array();
-        const char *p = r->services, *c;
-
-        json_object_set_new(o, "correlation_id", trace_out_jstr(r->cid));
-        trace_out_time(r->first_us, TRACE_OUT_RFC3339, t, sizeof t);
-        json_object_set_new(o, "first_time",
-                            r->first_us == ES_TIME_NONE ? json_null() : json_string(t));
-        trace_out_time(r->last_us, TRACE_OUT_RFC3339, t, sizeof t);
-        json_object_set_new(o, "last_time",
-                            r->last_us == ES_TIME_NONE ? json_null() : json_string(t));
-        json_object_set_new(o, "duration_us",
-                            r->first_us == ES_TIME_NONE
-                                ? json_null()
-                                : json_integer((json_int_t)(r->last_us - r->first_us)));
-        json_object_set_new(o, "events", json_integer((json_int_t)r->events));
-        while (p != NULL && *p) {
-            char *one;
-            c = strchr(p, ',');
-            one = xstrndup(p, c ? (size_t)(c - p) : strlen(p));
-            json_array_append_new(svcs, trace_out_jstr(one));
-            free(one);
-            p = c ? c + 1 : NULL;
-        }
-        json_object_set_new(o, "services", svcs);
-        json_object_set_new(o, "last_type", trace_out_jstr(r->last_type));
-        json_object_set_new(o, "status", r->state ? json_string(r->state) : json_null());
-        json_object_set_new(o, "findings", json_integer((json_int_t)r->findings));
-        json_array_append_new(arr, o);
+    json_object_set_new(o, "correlation_id", trace_out_jstr(r->cid));
+    trace_out_time(r->first_us, TRACE_OUT_RFC3339, t, sizeof t);
+    json_object_set_new(o, "first_time",
+                        r->first_us == ES_TIME_NONE ? json_null() : json_string(t));
+    trace_out_time(r->last_us, TRACE_OUT_RFC3339, t, sizeof t);
+    json_object_set_new(o, "last_time",
+                        r->last_us == ES_TIME_NONE ? json_null() : json_string(t));
+    json_object_set_new(o, "duration_us",
+                        r->first_us == ES_TIME_NONE
+                            ? json_null()
+                            : json_integer((json_int_t)(r->last_us - r->first_us)));
+    json_object_set_new(o, "events", json_integer((json_int_t)r->events));
+    while (p != NULL && *p) {
+        char *one;
+        c = strchr(p, ',');
+        one = xstrndup(p, c ? (size_t)(c - p) : strlen(p));
+        json_array_append_new(svcs, trace_out_jstr(one));
+        free(one);
+        p = c ? c + 1 : NULL;
     }
-    json_object_set_new(doc, "processes", arr);
-    trace_out_json(doc);
-    json_decref(doc);
+    json_object_set_new(o, "services", svcs);
+    json_object_set_new(o, "last_type", trace_out_jstr(r->last_type));
+    json_object_set_new(o, "status", r->state ? json_string(r->state) : json_null());
+    json_object_set_new(o, "findings", json_integer((json_int_t)r->findings));
+    fputs(first ? "\n" : ",\n", stdout);
+    json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
 }
 
 static const char *proc_state_sgr(const char *state)
@@ -169,83 +166,103 @@ static size_t proc_w(const char *s)
     return w;
 }
 
-static void proc_text(const struct proc_row *rows, size_t n, int show_findings)
-{
-    size_t wc = 11, ws = 8, wt = 9, i;
-    int color = cli_color(stdout), cols = trace_out_cols(stdout, 0);
-    char t[40], d[32], f[32];
+/* Column widths, fixed from the first batch of rows so the rest can stream. */
+struct proc_layout {
+    size_t wc, ws, wt; /* correlation, services, last type */
+    int findings;      /* show the findings column */
+    int color;
+};
 
+static void proc_layout(struct proc_layout *L, const struct proc_row *rows, size_t n,
+                        int show_findings)
+{
+    int cols = trace_out_cols(stdout, 0);
+    size_t i;
+
+    L->wc = 11, L->ws = 8, L->wt = 9;
+    L->findings = show_findings;
+    L->color = cli_color(stdout);
     for (i = 0; i < n; i++) {
-        if (proc_w(rows[i].cid) > wc)
-            wc = proc_w(rows[i].cid);
-        if (proc_w(rows[i].services) > ws)
-            ws = proc_w(rows[i].services);
-        if (proc_w(rows[i].last_type) > wt)
-            wt = proc_w(rows[i].last_type);
+        if (proc_w(rows[i].cid) > L->wc)
+            L->wc = proc_w(rows[i].cid);
+        if (proc_w(rows[i].services) > L->ws)
+            L->ws = proc_w(rows[i].services);
+        if (proc_w(rows[i].last_type) > L->wt)
+            L->wt = proc_w(rows[i].last_type);
     }
-    if (wc > 40)
-        wc = 40;
-    if (wt > 32)
-        wt = 32;
+    if (L->wc > 40)
+        L->wc = 40;
+    if (L->wt > 32)
+        L->wt = 32;
     /* On a terminal the services column takes what the others leave. */
     if (cols > 0) {
-        int rest = cols - (int)wc - 2 - 23 - 2 - 8 - 2 - 6 - 2 - 9 - 2 - (int)wt - 2 -
+        int rest = cols - (int)L->wc - 2 - 23 - 2 - 8 - 2 - 6 - 2 - 9 - 2 - (int)L->wt - 2 -
                    (show_findings ? 12 : 0);
         if (rest < 12)
             rest = 12;
-        if ((int)ws > rest)
-            ws = (size_t)rest;
-    } else if (ws > 60) {
-        ws = 60;
+        if ((int)L->ws > rest)
+            L->ws = (size_t)rest;
+    } else if (L->ws > 60) {
+        L->ws = 60;
     }
-    if (color)
+    if (L->color)
         fputs("\033[1m", stdout);
-    trace_out_cell(stdout, "CORRELATION", (int)wc, 0);
+    trace_out_cell(stdout, "CORRELATION", (int)L->wc, 0);
     printf("  %-23s  %8s  %6s  %-9s  ", "FIRST", "DURATION", "EVENTS", "STATUS");
-    trace_out_cell(stdout, "SERVICES", (int)ws, 0);
+    trace_out_cell(stdout, "SERVICES", (int)L->ws, 0);
     fputs("  ", stdout);
-    trace_out_cell(stdout, "LAST TYPE", show_findings ? (int)wt : 0, 0);
+    trace_out_cell(stdout, "LAST TYPE", show_findings ? (int)L->wt : 0, 0);
     if (show_findings)
         printf("  %s", "FINDINGS");
-    if (color)
+    if (L->color)
         fputs("\033[0m", stdout);
     fputc('\n', stdout);
-    for (i = 0; i < n; i++) {
-        const struct proc_row *r = &rows[i];
-        trace_out_cell(stdout, r->cid, (int)wc, 0);
-        trace_out_time(r->first_us, TRACE_OUT_DATE, t, sizeof t);
-        if (r->first_us == ES_TIME_NONE)
-            snprintf(d, sizeof d, "-");
+}
+
+static void proc_text_row(const struct proc_layout *L, const struct proc_row *r)
+{
+    char t[40], d[32], f[32];
+
+    trace_out_cell(stdout, r->cid, (int)L->wc, 0);
+    trace_out_time(r->first_us, TRACE_OUT_DATE, t, sizeof t);
+    if (r->first_us == ES_TIME_NONE)
+        snprintf(d, sizeof d, "-");
+    else
+        cli_format_duration(r->last_us - r->first_us, d, sizeof d);
+    printf("  %-23s  ", t);
+    trace_out_cell(stdout, d, 8, 1);
+    printf("  %6lld  ", (long long)r->events);
+    if (L->color && r->state)
+        printf("\033[%sm", proc_state_sgr(r->state));
+    printf("%-9s", r->state ? r->state : "-");
+    if (L->color && r->state)
+        fputs("\033[0m", stdout);
+    fputs("  ", stdout);
+    trace_out_cell(stdout, r->services ? r->services : "-", (int)L->ws, 0);
+    fputs("  ", stdout);
+    trace_out_cell(stdout, r->last_type ? r->last_type : "-", L->findings ? (int)L->wt : 0, 0);
+    if (L->findings) {
+        if (r->findings == 0)
+            snprintf(f, sizeof f, "-");
+        else if (r->errors > 0)
+            snprintf(f, sizeof f, "%lld (%lld err)", (long long)r->findings,
+                     (long long)r->errors);
         else
-            cli_format_duration(r->last_us - r->first_us, d, sizeof d);
-        printf("  %-23s  ", t);
-        trace_out_cell(stdout, d, 8, 1);
-        printf("  %6lld  ", (long long)r->events);
-        if (color && r->state)
-            printf("\033[%sm", proc_state_sgr(r->state));
-        printf("%-9s", r->state ? r->state : "-");
-        if (color && r->state)
-            fputs("\033[0m", stdout);
-        fputs("  ", stdout);
-        trace_out_cell(stdout, r->services ? r->services : "-", (int)ws, 0);
-        fputs("  ", stdout);
-        trace_out_cell(stdout, r->last_type ? r->last_type : "-", show_findings ? (int)wt : 0,
-                       0);
-        if (show_findings) {
-            if (r->findings == 0)
-                snprintf(f, sizeof f, "-");
-            else if (r->errors > 0)
-                snprintf(f, sizeof f, "%lld (%lld err)", (long long)r->findings,
-                         (long long)r->errors);
-            else
-                snprintf(f, sizeof f, "%lld", (long long)r->findings);
-            if (color && r->findings > 0)
-                printf("  \033[%sm%s\033[0m", r->errors > 0 ? "31" : "33", f);
-            else
-                printf("  %s", f);
-        }
-        fputc('\n', stdout);
+            snprintf(f, sizeof f, "%lld", (long long)r->findings);
+        if (L->color && r->findings > 0)
+            printf("  \033[%sm%s\033[0m", r->errors > 0 ? "31" : "33", f);
+        else
+            printf("  %s", f);
     }
+    fputc('\n', stdout);
+}
+
+static void proc_row_free(struct proc_row *r)
+{
+    free(r->cid);
+    free(r->services);
+    free(r->last_type);
+    memset(r, 0, sizeof *r);
 }
 
 static int exec_processes(int argc, char **argv, const char *db)
@@ -253,7 +270,9 @@ static int exec_processes(int argc, char **argv, const char *db)
     const char *sort = "start";
     long long limit = -1;
     int json = 0, with_findings = 0, i, rc, ret = CLI_EXIT_OK, have_findings = 0;
-    size_t k, n = 0, cap = 0;
+    int laid_out = 0;
+    size_t k, n = 0, total = 0;
+    struct proc_layout L;
     struct proc_row *rows = NULL;
     struct store *st = NULL;
     sqlite3_stmt *s = NULL, *svc = NULL, *last = NULL;
@@ -332,47 +351,78 @@ static int exec_processes(int argc, char **argv, const char *db)
         cli_error("processes", "no status column: %s", err);
         as = NULL;
     }
+    /* The findings column is shown once analyze has written any. */
+    {
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(h, "SELECT EXISTS (SELECT 1 FROM findings)", -1, &q, NULL) ==
+                SQLITE_OK &&
+            sqlite3_step(q) == SQLITE_ROW)
+            have_findings = sqlite3_column_int(q, 0);
+        sqlite3_finalize(q);
+    }
+    /*
+     * Rows stream out: the first PROC_BATCH are kept to size the text columns, the rest are
+     * printed as they come, so memory stays flat however many processes there are.
+     */
+    rows = xcalloc(PROC_BATCH, sizeof *rows);
+    if (json)
+        fputs("{\"processes\":[", stdout);
     sqlite3_bind_int64(s, 1, limit);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct proc_row *r;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 256;
-            rows = xreallocarray(rows, cap, sizeof *rows);
-        }
-        r = &rows[n++];
-        memset(r, 0, sizeof *r);
+        struct proc_row *r = &rows[n < PROC_BATCH ? n : 0];
         r->cid = proc_col_text(s, 0);
         r->first_us = proc_col_time(s, 1);
         r->last_us = proc_col_time(s, 2);
         r->events = sqlite3_column_int64(s, 3);
         r->findings = sqlite3_column_int64(s, 4);
         r->errors = sqlite3_column_int64(s, 5);
-        if (r->findings > 0)
-            have_findings = 1;
-        if (r->cid != NULL && (rc = proc_details(svc, last, r)) != SQLITE_OK)
+        if (r->cid != NULL && (rc = proc_details(svc, last, r)) != SQLITE_OK) {
+            n++;
             break;
+        }
         if (as != NULL)
-            r->state = analyzer_state_name(analyzer_status_classify(as, r->last_type, r->last_us));
+            r->state =
+                analyzer_state_name(analyzer_status_classify(as, r->last_type, r->last_us));
+        if (json) {
+            proc_json_row(r, total == 0);
+            proc_row_free(r);
+        } else if (laid_out) {
+            proc_text_row(&L, r);
+            proc_row_free(r);
+        } else if (++n == PROC_BATCH) {
+            proc_layout(&L, rows, n, have_findings);
+            for (k = 0; k < n; k++) {
+                proc_text_row(&L, &rows[k]);
+                proc_row_free(&rows[k]);
+            }
+            n = 0;
+            laid_out = 1;
+        }
+        total++;
     }
     if (rc != SQLITE_DONE) {
+        if (json)
+            fputs("]}\n", stdout);
         cli_error("processes", "reading %s: %s", db, sqlite3_errmsg(h));
         ret = CLI_EXIT_INPUT;
         goto done;
     }
-    if (json)
-        proc_json(rows, n);
-    else if (n == 0)
+    if (json) {
+        fputs(total ? "\n]}\n" : "]}\n", stdout);
+    } else if (total == 0) {
         fprintf(stderr, "eventscope processes: no %s in %s\n",
                 with_findings ? "process with findings" : "correlation IDs", db);
-    else
-        proc_text(rows, n, have_findings);
+    } else if (!laid_out) {
+        proc_layout(&L, rows, n, have_findings);
+        for (k = 0; k < n; k++)
+            proc_text_row(&L, &rows[k]);
+    }
+    if (fflush(stdout) != 0)
+        ret = CLI_EXIT_INPUT;
 
 done:
-    for (k = 0; k < n; k++) {
-        free(rows[k].cid);
-        free(rows[k].services);
-        free(rows[k].last_type);
-    }
+    for (k = 0; rows != NULL && k < n && k < PROC_BATCH; k++)
+        proc_row_free(&rows[k]);
     free(rows);
     analyzer_status_free(as);
     sqlite3_finalize(s);
