@@ -186,6 +186,11 @@ static void jb_put(struct jbuf *b, const char *s, size_t n)
 
 static void jb_putc(struct jbuf *b, char ch)
 {
+    if (b->cap - b->len > 1) { /* the common case: room for the byte and the NUL */
+        b->p[b->len++] = ch;
+        b->p[b->len] = '\0';
+        return;
+    }
     jb_put(b, &ch, 1);
 }
 
