@@ -220,6 +220,10 @@ static int exec_tap(int argc, char **argv, const char *db)
     t0 = now_s();
     for (;;) {
         rc = tap_hub_poll(hub, 200, err, sizeof err);
+        if (tap_stop) { /* Ctrl-C, also when the taps noticed it first */
+            ex = CLI_EXIT_INTERRUPTED;
+            break;
+        }
         if (rc == ES_EINTERRUPTED)
             break;
         if (rc != ES_OK) {
