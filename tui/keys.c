@@ -22,6 +22,15 @@ static unsigned act_prev_match(struct model *m) { return model_search(m, NULL, -
 static unsigned act_query(struct model *m) { return model_prompt_open(m, PROMPT_QUERY); }
 static unsigned act_filter(struct model *m) { return model_prompt_open(m, PROMPT_FILTER); }
 static unsigned act_sort(struct model *m) { return model_sort_by(m, (m->procs.sort + 1) % SORT_N) | TUI_REDRAW; }
+#define SORT_KEY(n, col)                                                                           \
+    static unsigned act_sort_##n(struct model *m) { return model_sort_by(m, col) | TUI_REDRAW; }
+SORT_KEY(1, SORT_ID)
+SORT_KEY(2, SORT_START)
+SORT_KEY(3, SORT_DURATION)
+SORT_KEY(4, SORT_EVENTS)
+SORT_KEY(5, SORT_STATUS)
+SORT_KEY(6, SORT_FINDINGS)
+SORT_KEY(7, SORT_SERVICES)
 static unsigned act_sort_rev(struct model *m) { return model_sort_reverse(m) | TUI_REDRAW; }
 static unsigned act_with_findings(struct model *m) { return model_toggle_findings_filter(m) | TUI_REDRAW; }
 static unsigned act_status(struct model *m) { return model_cycle_status_filter(m) | TUI_REDRAW; }
@@ -76,6 +85,13 @@ static const struct binding bindings[] = {
     {'N', VIEW_LISTS, act_prev_match, "previous match", NULL},
     {'s', V(PROCS), act_sort, "sort by the next column", "sort"},
     {'r', V(PROCS), act_sort_rev, "reverse the sort order", NULL},
+    {'1', V(PROCS), act_sort_1, "sort by process ID (again: reverse)", NULL},
+    {'2', V(PROCS), act_sort_2, "sort by start", NULL},
+    {'3', V(PROCS), act_sort_3, "sort by duration", NULL},
+    {'4', V(PROCS), act_sort_4, "sort by events", NULL},
+    {'5', V(PROCS), act_sort_5, "sort by status", NULL},
+    {'6', V(PROCS), act_sort_6, "sort by findings", NULL},
+    {'7', V(PROCS), act_sort_7, "sort by services", NULL},
     {'f', V(PROCS), act_filter, "filter: status=… service=… type=… findings text", NULL},
     {'c', V(PROCS), act_status, "cycle the status filter", "status"},
     {'w', V(PROCS), act_with_findings, "only processes with findings", NULL},

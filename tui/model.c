@@ -1054,6 +1054,10 @@ unsigned model_open_process(struct model *m, const char *cid, int64_t seq)
         }
         free(c);
     }
+    if (m->proc.n == 0) {
+        snprintf(m->msg, sizeof m->msg, "no event carries correlation ID %s", cid);
+        return TUI_STATUS;
+    }
     m->proc.tl.sel = m->proc.tl.top = 0;
     if (seq != 0 && (k = find_seq(&m->proc, seq)) >= 0)
         m->proc.tl.sel = (size_t)k;

@@ -63,7 +63,7 @@ static void draw(WINDOW *w, struct model *m)
     struct col cols[] = {
         {"PROCESS", SORT_ID, 0, 0},     {"START", SORT_START, 14, 0},
         {"DURATION", SORT_DURATION, 9, 1}, {"EVENTS", SORT_EVENTS, 6, 1},
-        {"STATUS", SORT_STATUS, 9, 0},  {"FIND", SORT_FINDINGS, 4, 1},
+        {"STATUS", SORT_STATUS, 9, 0},  {"FIND", SORT_FINDINGS, 5, 1},
         {"SERVICES", SORT_SERVICES, 0, 0},
     };
     int ncols = (int)(sizeof cols / sizeof cols[0]);

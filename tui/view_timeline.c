@@ -37,10 +37,12 @@ static void draw(WINDOW *w, struct model *m)
     size_t r;
     attr_t link = term_attr(ROLE_LINK);
 
-    if (pr->cid == NULL) {
+    if (pr->cid == NULL || pr->n == 0 || pr->nlanes == 0) {
         term_print(w, 0, 0, width, term_attr(ROLE_TITLE), 1, "Timeline: no process open");
         return;
     }
+    if (pr->hscroll >= pr->nlanes)
+        pr->hscroll = pr->nlanes - 1;
     nvis = (width - X0) / LANE_MIN;
     if (nvis < 1)
         nvis = 1;

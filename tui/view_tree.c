@@ -15,7 +15,7 @@ static void draw(WINDOW *w, struct model *m)
     char buf[512], a[32];
     size_t r;
 
-    if (pr->cid == NULL) {
+    if (pr->cid == NULL || pr->n == 0) {
         term_print(w, 0, 0, width, term_attr(ROLE_TITLE), 1, "Causal tree: no process open");
         return;
     }

@@ -16,6 +16,10 @@ keys s s
 check procs_sort_duration
 keys r
 expect "DURATION▲"
+keys 6
+expect "FIND▼"
+expect "sorted by findings, descending"
+keys 3
 keys / ; type_text "1004"; keys Enter
 check procs_filter_text
 keys x c

@@ -26,6 +26,7 @@ wait_for "ord-1006"
 expect "6 of 6"
 quit_and_check_exit 130 C-c
 tmx kill-server
+SOCK="$SOCK-b" # a fresh server: the old one may still be exiting
 rm -f "$WORK/exit"
 start_tui 80 24 --ascii --no-color
 keys Enter

@@ -352,6 +352,13 @@ static void test_full(sqlite3 *db)
     model_row_text(&m, 0, buf, sizeof buf);
     CHECK(strstr(buf, "OrderPlaced") != NULL);
 
+    /* A process no event belongs to (a stale finding, a query row): a message, no view. */
+    m.view = MODEL_QUERY;
+    CHECK_INT(model_open_process(&m, "no-such-process", 0), TUI_STATUS);
+    CHECK_INT(m.view, MODEL_QUERY);
+    CHECK(strstr(m.msg, "no-such-process") != NULL);
+    model_open_process(&m, "p-2", 0);
+
     /* Tab cycles through views with content; help toggles. */
     m.view = MODEL_PROCS;
     model_next_view(&m);
