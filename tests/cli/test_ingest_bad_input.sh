@@ -160,6 +160,15 @@ expect "unknown format: exit 2" $? 2
 "$BIN" -d u.db ingest 2> /dev/null
 expect "no path: exit 2" $? 2
 
+# --- 9b. --map and --no-payload reach the normaliser and the sink ----------------------------------
+printf '{"ctx":{"corr":"C9"},"id":"m1","data":{"x":1}}\n' > m.jsonl
+printf '{"correlation":["ctx.corr"]}' > map.json
+"$BIN" -d mp.db ingest --map map.json --no-payload m.jsonl 2> /dev/null
+expect "--map/--no-payload" "$(q mp.db "select event_id || ' ' || correlation_id || ' ' || ifnull(data, 'NULL') from events")" "m1 C9 NULL"
+"$BIN" -d mp.db ingest --map missing.json m.jsonl 2> errmap.txt
+expect "--map missing file: exit 2" $? 2
+contains "--map missing file: named" errmap.txt "missing.json"
+
 # --- 10. over-long lines are not buffered: memory stays flat ---------------------------------------
 if [ -z "${ES_SANITIZED:-}" ] && [ -x /usr/bin/time ]; then
     { good before; head -c $((64 << 20)) /dev/zero | tr '\0' 'x'; printf '\n'; good after; } > long.jsonl
