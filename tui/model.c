@@ -437,12 +437,15 @@ static int filtered(const struct model_procs *p)
     return p->text[0] || p->f_status >= 0 || p->f_service[0] || p->f_type[0] || p->f_findings;
 }
 
-/* Rebuilds the shown order of the full summary, keeping the selected process selected. */
-static void procs_reindex(struct model *m)
+/*
+ * Rebuilds the shown order of the full summary, keeping the selected process selected
+ * (keep_cid, or the current selection when NULL).
+ */
+static void procs_reindex_keep(struct model *m, const char *keep_cid)
 {
     struct model_procs *p = &m->procs;
     struct model_procrow *cur = model_proc_at(m, p->list.sel);
-    char *keep = cur ? xstrdup(cur->cid) : NULL;
+    char *keep = keep_cid ? xstrdup(keep_cid) : cur ? xstrdup(cur->cid) : NULL;
     size_t i;
 
     p->idx = xreallocarray(p->idx, p->n ? p->n : 1, sizeof *p->idx);
@@ -463,6 +466,11 @@ static void procs_reindex(struct model *m)
     list_fix(&p->list, m->page);
 }
 
+static void procs_reindex(struct model *m)
+{
+    procs_reindex_keep(m, NULL);
+}
+
 static void newest_refresh(struct model *m)
 {
     m->newest_us = query_int(m, "SELECT max(time_us) FROM events", ES_TIME_NONE);
@@ -477,6 +485,7 @@ unsigned model_build_step(struct model *m, int64_t budget)
     sqlite3_stmt *st;
     int64_t got = 0, *slot;
     size_t i;
+    char *keep = NULL;
 
     if (p->full && budget <= 0)
         return 0;
@@ -513,6 +522,8 @@ unsigned model_build_step(struct model *m, int64_t budget)
     }
     /* Caught up: every process is summarised. */
     if (!p->full) {
+        if (p->list.sel < p->nwin)
+            keep = xstrdup(p->win[p->list.sel].cid);
         p->full = 1;
         for (i = 0; i < p->nwin; i++)
             row_done(&p->win[i]);
@@ -525,7 +536,8 @@ unsigned model_build_step(struct model *m, int64_t budget)
     }
     for (i = 0; i < p->n; i++)
         finish_row(m, &p->rows[i]);
-    procs_reindex(m);
+    procs_reindex_keep(m, keep);
+    free(keep);
     return TUI_REDRAW | TUI_STATUS;
 }
 

@@ -403,10 +403,12 @@ static void test_paged_and_live(sqlite3 *db)
     model_home(&m);
     CHECK_STR(model_proc_at(&m, m.procs.list.sel)->cid, "p-1");
     /* A sort needs every process: it waits for the background summary. */
+    model_move(&m, 5);
     model_sort_by(&m, SORT_START);
     CHECK_INT(m.procs.want_full, 1);
     while (!m.procs.full)
         model_build_step(&m, 100);
+    CHECK_STR(model_proc_at(&m, m.procs.list.sel)->cid, "q-0000"); /* still selected */
     CHECK_INT(m.procs.list.n, 455);
     CHECK_STR(model_proc_at(&m, 454)->cid, "q-0449");
 
