@@ -151,17 +151,14 @@ static int parse_pairs(struct vclock *vc, const char *s, size_t len)
 
     cur_init(&c, s, len);
     for (;;) {
-        const char *item = (const char *)c.p, *sep;
-        size_t n = 0, nlen, clen;
+        const char *item, *sep;
+        size_t n, nlen, clen;
         uint64_t count;
-        int rc;
+        int rc, more; /* more: a ',' was seen, so another item must follow */
 
-        int more;
-
-        while (n < c.left && item[n] != ',')
-            n++;
-        cur_skip(&c, n);
-        more = cur_accept(&c, ','); /* then another item must follow */
+        item = (const char *)cur_until(&c, ',', &n, &more);
+        if (item == NULL)
+            return ES_EINVALID;
         /* trim the item */
         while (n && is_blank(item[0]))
             item++, n--;
