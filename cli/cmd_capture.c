@@ -26,6 +26,7 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop_flag = 1;
+    live_interrupt();
 }
 
 struct ui {

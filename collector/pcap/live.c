@@ -7,6 +7,17 @@
 
 #include <pcap/pcap.h>
 
+/* The handle being captured on, for live_interrupt() (signal handlers). */
+static pcap_t *volatile live_handle;
+
+void live_interrupt(void)
+{
+    pcap_t *h = live_handle;
+
+    if (h != NULL)
+        pcap_breakloop(h);
+}
+
 struct live_ctx {
     struct pcapsrc *ps;
     int linktype;
@@ -47,8 +58,9 @@ int live_capture(struct sink *s, const struct live_opts *o, struct pcapsrc_stats
         return ES_EIO;
     }
     pcap_set_snaplen(h, o->snaplen > 0 ? o->snaplen : 262144);
+    /* Not immediate mode: its poll() may wait forever on a quiet interface; with a 100 ms
+     * timeout the loop sees the stop flag (and live_interrupt() breaks it at once). */
     pcap_set_timeout(h, 100);
-    pcap_set_immediate_mode(h, 1);
     pcap_set_buffer_size(h, 16 << 20);
     rc = pcap_activate(h);
     if (rc < 0) {
@@ -76,6 +88,7 @@ int live_capture(struct sink *s, const struct live_opts *o, struct pcapsrc_stats
     lc.linktype = pcap_datalink(h);
     lc.rc = ES_OK;
     t0 = last_flush = mono_s();
+    live_handle = h;
     for (;;) {
         const struct pcapsrc_stats *st = pcapsrc_stats(lc.ps);
         int want = -1;
@@ -98,8 +111,13 @@ int live_capture(struct sink *s, const struct live_opts *o, struct pcapsrc_stats
             lc.rc = ES_EIO;
             break;
         }
-        if (n == PCAP_ERROR_BREAK)
+        if (n == PCAP_ERROR_BREAK) {
+            if (sink_stopping(s)) {
+                lc.rc = ES_EINTERRUPTED;
+                break;
+            }
             continue;
+        }
         if (mono_s() - last_flush > 0.5) {
             /* readers (the TUI) see what was captured so far */
             last_flush = mono_s();
@@ -109,6 +127,7 @@ int live_capture(struct sink *s, const struct live_opts *o, struct pcapsrc_stats
             }
         }
     }
+    live_handle = NULL;
     pcap_close(h);
     rc = pcapsrc_finish(lc.ps);
     if (lc.rc == ES_OK || lc.rc == ES_EINTERRUPTED) {

@@ -32,4 +32,7 @@ struct live_opts {
 int live_capture(struct sink *s, const struct live_opts *o, struct pcapsrc_stats *stats,
                  char *err, size_t errlen) ES_WARN_UNUSED;
 
+/* Makes a running live_capture() return at once; async-signal-safe (pcap_breakloop). */
+void live_interrupt(void);
+
 #endif
