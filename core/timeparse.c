@@ -68,11 +68,6 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 
 /* ---- Reading ------------------------------------------------------------------------- */
 
-static int peek(const struct cursor *c)
-{
-    return c->left ? c->p[0] : -1;
-}
-
 static int is_digit(int ch)
 {
     return ch >= '0' && ch <= '9';
@@ -83,7 +78,7 @@ static int read_digits(struct cursor *c, int n)
 {
     int v = 0;
     while (n-- > 0) {
-        int ch = peek(c);
+        int ch = cur_peek(c);
         if (!is_digit(ch)) {
             cur_fail(c, ES_EINVALID);
             return 0;
@@ -94,15 +89,6 @@ static int read_digits(struct cursor *c, int n)
     return v;
 }
 
-/* Consumes ch if it is next; returns 1 if it was. */
-static int accept(struct cursor *c, int ch)
-{
-    if (peek(c) != ch)
-        return 0;
-    cur_skip(c, 1);
-    return 1;
-}
-
 /*
  * A decimal number "[-]digits[.digits]" filling the whole cursor, as epoch time in a unit
  * chosen by the magnitude of its integer part. Integer arithmetic only, so ns inputs keep
@@ -111,14 +97,14 @@ static int accept(struct cursor *c, int ch)
 static int parse_epoch_text(struct cursor *c, int64_t *us)
 {
     uint64_t ip = 0;
-    int neg = accept(c, '-'), ndig = 0, fdig = 0;
+    int neg = cur_accept(c, '-'), ndig = 0, fdig = 0;
     int64_t frac_us = 0; /* fraction of the unit, scaled to 10^-6 of the unit */
     int64_t unit_us, v;
 
     if (!neg)
-        (void)accept(c, '+');
-    while (is_digit(peek(c))) {
-        unsigned d = (unsigned)(peek(c) - '0');
+        (void)cur_accept(c, '+');
+    while (is_digit(cur_peek(c))) {
+        unsigned d = (unsigned)(cur_peek(c) - '0');
         if (ip > (UINT64_MAX - d) / 10)
             return ES_EINVALID;
         ip = ip * 10 + d;
@@ -127,10 +113,10 @@ static int parse_epoch_text(struct cursor *c, int64_t *us)
     }
     if (ndig == 0)
         return ES_EINVALID;
-    if (accept(c, '.')) {
-        while (is_digit(peek(c))) {
+    if (cur_accept(c, '.')) {
+        while (is_digit(cur_peek(c))) {
             if (fdig < 6)
-                frac_us = frac_us * 10 + (peek(c) - '0');
+                frac_us = frac_us * 10 + (cur_peek(c) - '0');
             fdig++;
             cur_skip(c, 1);
         }
@@ -171,20 +157,20 @@ static int read_offset(struct cursor *c, int *off_s)
 {
     int sign, hh, mm = 0;
 
-    if (accept(c, 'Z') || accept(c, 'z')) {
+    if (cur_accept(c, 'Z') || cur_accept(c, 'z')) {
         *off_s = 0;
         return ES_OK;
     }
-    if (accept(c, '+'))
+    if (cur_accept(c, '+'))
         sign = 1;
-    else if (accept(c, '-'))
+    else if (cur_accept(c, '-'))
         sign = -1;
     else
         return ES_EINVALID;
     hh = read_digits(c, 2);
-    if (accept(c, ':'))
+    if (cur_accept(c, ':'))
         mm = read_digits(c, 2);
-    else if (is_digit(peek(c)))
+    else if (is_digit(cur_peek(c)))
         mm = read_digits(c, 2);
     if (c->err || hh > 23 || mm > 59)
         return ES_EINVALID;
@@ -203,30 +189,30 @@ static int parse_iso(struct cursor *c, int64_t *us, int *flags)
     int64_t frac = 0, days;
 
     y = read_digits(c, 4);
-    if (!accept(c, '-'))
+    if (!cur_accept(c, '-'))
         cur_fail(c, ES_EINVALID);
     mo = read_digits(c, 2);
-    if (!accept(c, '-'))
+    if (!cur_accept(c, '-'))
         cur_fail(c, ES_EINVALID);
     d = read_digits(c, 2);
     if (c->err || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
         return ES_EINVALID;
 
     if (c->left) {
-        int sep = peek(c);
+        int sep = cur_peek(c);
         if (sep != 'T' && sep != 't' && sep != ' ')
             return ES_EINVALID;
         cur_skip(c, 1);
         h = read_digits(c, 2);
-        if (!accept(c, ':'))
+        if (!cur_accept(c, ':'))
             cur_fail(c, ES_EINVALID);
         mi = read_digits(c, 2);
-        if (accept(c, ':')) {
+        if (cur_accept(c, ':')) {
             s = read_digits(c, 2);
-            if (accept(c, '.') || accept(c, ',')) {
-                while (is_digit(peek(c))) {
+            if (cur_accept(c, '.') || cur_accept(c, ',')) {
+                while (is_digit(cur_peek(c))) {
                     if (ndig < 6)
-                        frac = frac * 10 + (peek(c) - '0');
+                        frac = frac * 10 + (cur_peek(c) - '0');
                     ndig++;
                     cur_skip(c, 1);
                 }
@@ -239,17 +225,17 @@ static int parse_iso(struct cursor *c, int64_t *us, int *flags)
         if (c->err || h > 23 || mi > 59 || s > 60)
             return ES_EINVALID;
         /* Logs often put one space before the offset ("... 10:00:00 +0200"). */
-        if (c->left > 1 && peek(c) == ' ')
+        if (c->left > 1 && cur_peek(c) == ' ')
             cur_skip(c, 1);
         if (is_utc_name(c)) {
             zone = 1;
         } else if (c->left) {
-            int numeric = peek(c) == '+' || peek(c) == '-';
+            int numeric = cur_peek(c) == '+' || cur_peek(c) == '-';
             if (read_offset(c, &off) != ES_OK)
                 return ES_EINVALID;
             zone = 1;
             /* Go's time.String(): "+0200 CEST", "+0000 UTC": the abbreviation adds nothing. */
-            if (numeric && c->left >= 2 && c->left <= 6 && peek(c) == ' ') {
+            if (numeric && c->left >= 2 && c->left <= 6 && cur_peek(c) == ' ') {
                 size_t i;
                 for (i = 1; i < c->left; i++)
                     if (c->p[i] < 'A' || c->p[i] > 'Z')
@@ -283,7 +269,7 @@ int timeparse_text(const char *s, size_t len, int64_t *us, int *flags)
     if (len == 0 || len > TIMEPARSE_MAX_LEN)
         return ES_EINVALID;
     cur_init(&c, s, len);
-    ch = peek(&c);
+    ch = cur_peek(&c);
 
     /* Four digits then '-' is a date; anything else numeric is an epoch number. */
     if (len >= 5 && is_digit(ch) && c.p[4] == '-' && is_digit(c.p[1]) && is_digit(c.p[2]) &&
