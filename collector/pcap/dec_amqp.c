@@ -333,9 +333,13 @@ static void emit_message(struct dec_msg *m, struct amqp_chan *ch, size_t frame_l
         json_object_foreach(headers, k, v) {
             if (nh >= AMQP_MAX_HEADERS || ntexts >= AMQP_MAX_HEADERS)
                 break;
-            if (json_is_string(v))
-                texts[ntexts] = xstrndup(json_string_value(v), json_string_length(v));
-            else
+            if (json_is_string(v)) {
+                /* long strings may hold NUL bytes: copy by length, not with strndup */
+                size_t n = json_string_length(v);
+                texts[ntexts] = xmalloc(n + 1);
+                memcpy(texts[ntexts], json_string_value(v), n);
+                texts[ntexts][n] = '\0';
+            } else
                 texts[ntexts] = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
             if (texts[ntexts] == NULL)
                 continue;
