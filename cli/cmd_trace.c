@@ -507,7 +507,7 @@ static int trace_timeline(const struct trace_graph *g, const char *cid,
             const char *text;
             const char *sgr;
         } pieces[12];
-        int worst, np, k, len, lo, hi;
+        int worst, np, k, len, lenx, lo, hi;
         char kinds[512];
 
         if (prev != ES_TIME_NONE && nd->time_us != ES_TIME_NONE &&
@@ -570,25 +570,30 @@ static int trace_timeline(const struct trace_graph *g, const char *cid,
             pieces[np].text = " ⚠ ", pieces[np++].sgr = worst == 2 ? "31" : "33";
             pieces[np].text = kinds, pieces[np++].sgr = worst == 2 ? "31" : "33";
         }
-        for (k = 0, len = 0; k < np; k++)
-            len += trace_text_width(pieces[k].text);
-        /* Where the label goes: on the arrow if it fits there, else right of the row's
-         * rightmost mark, else left of its leftmost mark, else right, cut. */
+        /* pieces[0..1] (type, Δ) are the main label; the rest are extras. */
+        for (k = 0, len = 0, lenx = 0; k < np; k++)
+            *(k < 2 ? &len : &lenx) += trace_text_width(pieces[k].text);
+        /* Where the label goes: the main part on the arrow if it fits there (extras after
+         * the row's rightmost mark), else all of it right of that mark, else left of the
+         * leftmost mark, else right, cut. */
         lo = xc < xe ? xc : xe;
         hi = xc < xe ? xe : xc;
-        if (hi - lo - 4 >= len + 2)
-            x = lo + 1 + (hi - lo - 1 - len) / 2;
-        else if (hi + 2 + len <= r.width)
-            x = hi + 2;
-        else if (lo - 1 - len >= TRACE_GUTTER)
-            x = lo - 1 - len;
-        else
-            x = hi + 2;
+        k = 0;
         if (hi - lo - 4 >= len + 2) {
+            x = lo + 1 + (hi - lo - 1 - len) / 2;
             row_put(&r, x - 1, " ", NULL);
             row_put(&r, x + len, " ", NULL);
+            for (; k < 2; k++)
+                x = row_text(&r, x, pieces[k].text, pieces[k].sgr);
+            x = hi + 1;
+        } else if (hi + 2 + len + lenx <= r.width) {
+            x = hi + 2;
+        } else if (lo - 1 - len - lenx >= TRACE_GUTTER) {
+            x = lo - 1 - len - lenx;
+        } else {
+            x = hi + 2;
         }
-        for (k = 0; k < np; k++)
+        for (; k < np; k++)
             x = row_text(&r, x, pieces[k].text, pieces[k].sgr);
         if (x >= r.width && r.width > 0)
             row_put(&r, r.width - 1, "…", NULL);
