@@ -235,12 +235,12 @@ static int parse_iso(struct cursor *c, int64_t *us, int *flags)
                 return ES_EINVALID;
             zone = 1;
             /* Go's time.String(): "+0200 CEST", "+0000 UTC": the abbreviation adds nothing. */
-            if (numeric && c->left >= 2 && c->left <= 6 && cur_peek(c) == ' ') {
-                size_t i;
-                for (i = 1; i < c->left; i++)
-                    if (c->p[i] < 'A' || c->p[i] > 'Z')
+            if (numeric && c->left >= 2 && c->left <= 6 && cur_accept(c, ' ')) {
+                while (c->left) {
+                    int ch = cur_u8(c);
+                    if (ch < 'A' || ch > 'Z')
                         return ES_EINVALID;
-                cur_skip(c, c->left);
+                }
             }
         }
     }
@@ -256,8 +256,8 @@ static int parse_iso(struct cursor *c, int64_t *us, int *flags)
 
 int timeparse_text(const char *s, size_t len, int64_t *us, int *flags)
 {
-    struct cursor c;
-    int rc, ch;
+    struct cursor c, ahead;
+    int rc, i, digits4 = 1;
 
     if (s == NULL)
         return ES_EINVALID;
@@ -269,11 +269,12 @@ int timeparse_text(const char *s, size_t len, int64_t *us, int *flags)
     if (len == 0 || len > TIMEPARSE_MAX_LEN)
         return ES_EINVALID;
     cur_init(&c, s, len);
-    ch = cur_peek(&c);
 
     /* Four digits then '-' is a date; anything else numeric is an epoch number. */
-    if (len >= 5 && is_digit(ch) && c.p[4] == '-' && is_digit(c.p[1]) && is_digit(c.p[2]) &&
-        is_digit(c.p[3]))
+    ahead = c;
+    for (i = 0; i < 4; i++)
+        digits4 &= is_digit(cur_u8(&ahead));
+    if (digits4 && cur_accept(&ahead, '-'))
         rc = parse_iso(&c, us, flags);
     else {
         rc = parse_epoch_text(&c, us);
