@@ -263,9 +263,9 @@ static int exec_ingest(int argc, char **argv, const char *db)
     done_rc = sink_done(&sink);
     ui_clear(&u);
     if (rc != ES_OK && rc != ES_EINTERRUPTED) {
-        cli_error("ingest", "stopped: %s: %s", es_strerror(rc), store_errmsg(st));
+        cli_error("ingest", "stopped: %s: store %s: %s", es_strerror(rc), db, store_errmsg(st));
     } else if (end_rc != ES_OK || done_rc != ES_OK) {
-        cli_error("ingest", "storing failed: %s", store_errmsg(st));
+        cli_error("ingest", "storing failed: store %s: %s", db, store_errmsg(st));
         rc = ES_ESTORE;
     }
     sigaction(SIGINT, &old_int, NULL);
@@ -277,9 +277,12 @@ static int exec_ingest(int argc, char **argv, const char *db)
                   (unsigned long long)(u.rejects - REJECTS_SHOWN));
     el = now_s() - u.t0;
     done = sink.counts.stored + sink.counts.present;
+    /* After a store error the batch being written was rolled back: say "at most". */
     fprintf(stderr, "%s%llu events stored, %llu already present, %llu rejected in %.2f s "
                     "(%.0f events/s)",
-            rc == ES_EINTERRUPTED ? "interrupted: " : "",
+            rc == ES_EINTERRUPTED                 ? "interrupted: "
+            : rc != ES_OK && rc != ES_EINTERRUPTED ? "failed: at most "
+                                                  : "",
             (unsigned long long)sink.counts.stored, (unsigned long long)sink.counts.present,
             (unsigned long long)sink.counts.rejected, el, el > 0 ? (double)done / el : 0.0);
     if (fi.skipped)

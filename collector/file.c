@@ -462,6 +462,20 @@ static const char *json_reason(const json_error_t *jerr)
     }
 }
 
+/* Marks the objects of a repaired record (an object, or an array of them). */
+static void mark_repaired(json_t *v)
+{
+    size_t i;
+    json_t *e;
+
+    if (json_is_object(v))
+        json_object_set_new(v, "es_invalid_utf8", json_true());
+    else if (json_is_array(v))
+        json_array_foreach(v, i, e)
+            if (json_is_object(e))
+                json_object_set_new(e, "es_invalid_utf8", json_true());
+}
+
 /*
  * Parses len bytes of JSON text starting on line and emits what it holds. flags adds to
  * JSON_REJECT_DUPLICATES | JSON_DECODE_ANY.
@@ -477,6 +491,22 @@ static int src_json(struct src *s, const uint8_t *p, size_t len, uint64_t line, 
     if (memchr(p, '\0', len) != NULL)
         return src_reject(s, line, "nul_byte", "NUL byte in JSON text", p, len);
     v = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | flags, &jerr);
+    if (v == NULL && json_error_code(&jerr) == json_error_invalid_utf8) {
+        /*
+         * Invalid UTF-8 is repaired, not rejected: each bad byte becomes U+FFFD and the
+         * event carries "es_invalid_utf8": true in attrs, so the record is kept and every
+         * output of it stays valid JSON (README, "Private data and hostile input").
+         */
+        size_t fixed_len;
+        char *fixed = event_utf8_repair(p, len, &fixed_len);
+        if (fixed != NULL) {
+            v = json_loadb(fixed, fixed_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | flags,
+                           &jerr);
+            free(fixed);
+            if (v != NULL)
+                mark_repaired(v);
+        }
+    }
     if (v == NULL) {
         snprintf(detail, sizeof detail, "line %llu column %d: %s",
                  (unsigned long long)(line + (uint64_t)(jerr.line > 0 ? jerr.line - 1 : 0)),

@@ -1,6 +1,7 @@
 /* The event model: initialisation, field setters and the payload hash. */
 #include "event.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,4 +44,66 @@ uint64_t event_hash(const void *p, size_t len)
         h *= 0x100000001b3ULL;
     }
     return h ? h : 1;
+}
+
+/* Length of the valid UTF-8 sequence at b (left bytes readable), 0 when invalid. */
+static size_t utf8_seq(const unsigned char *b, size_t left)
+{
+    size_t n, i;
+    uint32_t cp;
+
+    if (b[0] < 0x80)
+        return 1;
+    if ((b[0] & 0xe0) == 0xc0)
+        n = 2, cp = b[0] & 0x1f;
+    else if ((b[0] & 0xf0) == 0xe0)
+        n = 3, cp = b[0] & 0x0f;
+    else if ((b[0] & 0xf8) == 0xf0)
+        n = 4, cp = b[0] & 0x07;
+    else
+        return 0;
+    if (n > left)
+        return 0;
+    for (i = 1; i < n; i++) {
+        if ((b[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (b[i] & 0x3f);
+    }
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+char *event_utf8_repair(const void *p, size_t len, size_t *outlen)
+{
+    const unsigned char *b = p;
+    size_t i = 0, o = 0, n;
+    char *out;
+
+    while (i < len && (n = utf8_seq(b + i, len - i)) != 0)
+        i += n;
+    if (i == len)
+        return NULL;
+    /* each invalid byte becomes 3 bytes at most */
+    if (len > (SIZE_MAX - 1) / 3)
+        return NULL;
+    out = xmalloc(len * 3 + 1);
+    memcpy(out, b, i);
+    o = i;
+    while (i < len) {
+        n = utf8_seq(b + i, len - i);
+        if (n == 0) {
+            memcpy(out + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+        } else {
+            memcpy(out + o, b + i, n);
+            o += n;
+            i += n;
+        }
+    }
+    out[o] = '\0';
+    *outlen = o;
+    return out;
 }

@@ -60,6 +60,13 @@ void event_set(char **field, const char *s, size_t len);
 /* Same with a NUL-terminated string. */
 void event_set_str(char **field, const char *s);
 
+/*
+ * Valid UTF-8 for len bytes of p: returns NULL when they already are, else a new
+ * NUL-terminated copy (caller frees) with every invalid sequence replaced by U+FFFD, its
+ * length in *outlen. Overlong forms, surrogates and code points past U+10FFFF are invalid.
+ */
+char *event_utf8_repair(const void *p, size_t len, size_t *outlen);
+
 /* 64-bit FNV-1a of len bytes; used for payload_hash and hashed keys. Never returns 0. */
 uint64_t event_hash(const void *p, size_t len);
 

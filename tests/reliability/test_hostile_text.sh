@@ -10,13 +10,15 @@ import sys
 esc = "\x1b[2J\x1b]0;pwned\x07"
 lines = [
     '{"id":"h1","type":"Order%sPlaced","source":"orders\\r\\nFAKE LINE","time":"2026-03-16T09:00:00Z","correlationid":"c-\\u001b[31mred","data":{"note":"%s"}}' % ("\\u001b[2J", "\\u001b]0;title\\u0007"),
-    '{"id":"h2","type":"PaymentAuthorised","source":"pay\\u0000ments","time":"2026-03-16T09:00:01Z","correlationid":"c-\\u001b[31mred","causationid":"h1"}',
+    '{"id":"h2","type":"PaymentAuthorised","source":"pay\\u0007ments","time":"2026-03-16T09:00:01Z","correlationid":"c-\\u001b[31mred","causationid":"h1"}',
 ]
 with open(sys.argv[1], "wb") as f:
     for l in lines:
         f.write(l.encode() + b"\n")
     # raw invalid UTF-8 and a raw ESC byte inside a JSON string
-    f.write(b'{"id":"h3\xff\xfe","type":"Bad\x1b[1mBytes","source":"s","time":"2026-03-16T09:00:02Z","correlationid":"c-\x1b[31mred","causationid":"h2"}\n')
+    f.write(b'{"id":"h3\xff\xfe","type":"Bad\\u001b[1mBytes\xc0\xaf","source":"s","time":"2026-03-16T09:00:02Z","correlationid":"c-\\u001b[31mred","causationid":"h2"}\n')
+    # a raw ESC inside a JSON string is not JSON: a reject, reported escaped
+    f.write(b'{"id":"h4","type":"Raw\x1b[1mEsc","correlationid":"c-\\u001b[31mred"}\n')
 PY
 "$ES_BIN" -d "$db" ingest "$work/in.jsonl" 2>"$work/ingest.err"
 corr=$(printf 'c-\033[31mred')
@@ -45,6 +47,9 @@ for f in analyze.json trace.json processes.json types.json; do
         bad "$f is not valid UTF-8 JSON: $(cat "$work/py.err" | tail -1)"
     fi
 done
+# the invalid UTF-8 record is kept, repaired and marked; the raw ESC one is a reject
+expect_eq "repaired record" "$(sql "$db" "SELECT count(*) FROM events WHERE json_extract(attrs, '$.es_invalid_utf8') = 1;")" 1
+expect_eq "raw control character rejected" "$(sql "$db" 'SELECT count(*) FROM rejects;')" 1
 # the trace holds all three events
 expect_eq "events in trace --json" "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["events"]))' "$work/trace.json")" 3
 finish
