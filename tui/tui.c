@@ -199,6 +199,10 @@ static unsigned mouse_key(struct model *m, struct term *t)
     if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED)) || l == NULL)
         return 0;
     y = ev.y - getbegy(t->body) - v->head;
+    if (m->view == MODEL_PROCS && y == -1) { /* a column header: sort by it */
+        int col = view_processes_sort_at(ev.x);
+        return col >= 0 ? model_sort_by(m, col) | TUI_REDRAW : 0;
+    }
     if (y < 0 || ev.y >= getbegy(t->body) + getmaxy(t->body) || l->top + (size_t)y >= l->n)
         return 0;
     if (model_select(m, l->top + (size_t)y) == 0)

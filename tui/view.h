@@ -23,6 +23,12 @@ extern const struct view view_findings;
 extern const struct view view_query;
 extern const struct view view_help;
 
+/*
+ * The sort column (enum model_sort) under column x of the processes view's header as it
+ * was last drawn, -1 when none: a click on a header sorts by it.
+ */
+int view_processes_sort_at(int x);
+
 /* The view of an enum model_view. */
 const struct view *view_of(int model_view);
 

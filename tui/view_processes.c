@@ -28,6 +28,18 @@ static int status_role(int st)
     }
 }
 
+static int hdr_x[SORT_N + 1], hdr_sort[SORT_N], hdr_n; /* header as last drawn */
+
+int view_processes_sort_at(int x)
+{
+    int i;
+
+    for (i = 0; i < hdr_n; i++)
+        if (x >= hdr_x[i] && x < hdr_x[i + 1])
+            return hdr_sort[i];
+    return -1;
+}
+
 struct col {
     const char *title;
     int sort; /* enum model_sort */
@@ -62,7 +74,7 @@ static void draw(WINDOW *w, struct model *m)
     int width = getmaxx(w), height = getmaxy(w), y, x, rest, i;
     struct col cols[] = {
         {"PROCESS", SORT_ID, 0, 0},     {"START", SORT_START, 14, 0},
-        {"DURATION", SORT_DURATION, 9, 1}, {"EVENTS", SORT_EVENTS, 6, 1},
+        {"DURATION", SORT_DURATION, 9, 1}, {"EVENTS", SORT_EVENTS, 7, 1},
         {"STATUS", SORT_STATUS, 9, 0},  {"FIND", SORT_FINDINGS, 5, 1},
         {"SERVICES", SORT_SERVICES, 0, 0},
     };
@@ -111,7 +123,13 @@ static void draw(WINDOW *w, struct model *m)
         cols[ncols - 1].width = 0;
 
     x = 1;
+    hdr_n = 0;
     for (i = 0; i < ncols; i++) {
+        if (cols[i].width > 0 && hdr_n < SORT_N) {
+            hdr_x[hdr_n] = x;
+            hdr_sort[hdr_n++] = cols[i].sort;
+            hdr_x[hdr_n] = x + cols[i].width + 1;
+        }
         snprintf(hdr, sizeof hdr, "%s%s", cols[i].title,
                  cols[i].sort == p->sort ? (p->desc ? (t->ascii ? "v" : "▼") : (t->ascii ? "^" : "▲"))
                                          : "");

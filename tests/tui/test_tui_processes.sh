@@ -37,6 +37,13 @@ tmx send-keys -l $'\e[M +&'
 tmx send-keys -l $'\e[M#+&'
 settle
 expect "processes 4/5"
+# A click on the EVENTS header (0-based row 1, column 38) sorts by it, descending.
+tmx send-keys -l $'\e[M G"'
+tmx send-keys -l $'\e[M#G"'
+settle
+expect "EVENTS▼"
+expect "sorted by events, descending"
+keys 1
 tmx send-keys -l $'\e[Ma+&'
 settle
 expect "processes 5/5"
