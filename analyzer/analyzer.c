@@ -672,8 +672,6 @@ int analyzer_run(sqlite3 *db, const struct analyzer_config *cfg, volatile sig_at
     a.now = INT64_MIN;
     if (errlen)
         err[0] = '\0';
-    max_seq = store_max_seq(db);
-    hmap_init(&a.ids, sizeof(uint32_t), (size_t)(max_seq / 2));
     hmap_init(&a.sem, sizeof(struct sem_entry), 1024);
     hmap_init(&a.type_map, sizeof(uint32_t), 64);
     hmap_init(&a.src_map, sizeof(uint32_t), 64);
@@ -681,11 +679,17 @@ int analyzer_run(sqlite3 *db, const struct analyzer_config *cfg, volatile sig_at
     rc = findings_begin(&a.fw, db);
     if (rc != ES_OK) {
         snprintf(err, errlen, "%s", a.fw.errmsg);
+        hmap_init(&a.ids, sizeof(uint32_t), 0);
         actx_done(&a);
         return rc;
     }
-    /* A read transaction around the pass: one consistent snapshot of the store. */
+    /*
+     * A read transaction around the pass: one consistent snapshot of the store, which
+     * starts with the first read (max(seq), recorded with the cached effect types).
+     */
     sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    max_seq = store_max_seq(db);
+    hmap_init(&a.ids, sizeof(uint32_t), (size_t)(max_seq / 2));
     rc = stream(&a, stop);
     if (rc == ES_OK) {
         check_causality_finish(&a);
