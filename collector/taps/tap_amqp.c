@@ -546,11 +546,16 @@ static void amqp_run(struct tap *t)
             amqp_frame_t frame;
             struct timeval ftv = {0, 100000};
             if (amqp_simple_wait_frame_noblock(a->conn, &frame, &ftv) == AMQP_STATUS_OK &&
-                frame.frame_type == AMQP_FRAME_METHOD &&
-                frame.payload.method.id != AMQP_CHANNEL_CLOSE_METHOD &&
-                frame.payload.method.id != AMQP_CONNECTION_CLOSE_METHOD &&
-                frame.payload.method.id != AMQP_BASIC_CANCEL_METHOD)
-                continue; /* basic.ack / return and the like: not for a consumer */
+                frame.frame_type == AMQP_FRAME_METHOD) {
+                amqp_method_number_t id = frame.payload.method.id;
+                if (id != AMQP_CHANNEL_CLOSE_METHOD && id != AMQP_CONNECTION_CLOSE_METHOD &&
+                    id != AMQP_BASIC_CANCEL_METHOD)
+                    continue; /* basic.ack / return and the like: not for a consumer */
+                if (id == AMQP_CONNECTION_CLOSE_METHOD || id == AMQP_CHANNEL_CLOSE_METHOD) {
+                    r.reply_type = AMQP_RESPONSE_SERVER_EXCEPTION;
+                    r.reply = frame.payload.method;
+                }
+            }
         }
         rpc_error(r, "connection lost", err, sizeof err);
         tap_notice(t, "%s; reconnecting", err);
