@@ -198,7 +198,7 @@ void decoders_emit(struct dec_msg *m, const struct dec_out *o)
     if (o->partition_key && o->pk_len)
         event_set(&tmpl.partition_key, o->partition_key, o->pk_len);
     tmpl.observed_us = ts;
-    attrs = o->attrs ? json_deep_copy(o->attrs) : json_object();
+    attrs = o->attrs ? json_incref(o->attrs) : json_object(); /* the decoder's, scratch */
     json_object_set_new(attrs, "src", json_string(m->dir == DEC_TO_SERVER ? m->client : m->server));
     json_object_set_new(attrs, "dst", json_string(m->dir == DEC_TO_SERVER ? m->server : m->client));
     text = json_dumps(attrs, JSON_COMPACT | JSON_SORT_KEYS);

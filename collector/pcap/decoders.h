@@ -65,7 +65,8 @@ struct dec_out {
     size_t channel_len;         /* 0: strlen(channel) */
     const char *partition_key;  /* may be NULL; pk_len bytes */
     size_t pk_len;
-    json_t *attrs;              /* borrowed, may be NULL: protocol flags (qos, partition...) */
+    json_t *attrs;              /* may be NULL: protocol flags (qos, partition...); borrowed,
+                                   and decoders_emit adds "src" and "dst" to it */
     const struct envelope_header *h;
     size_t nh;
     const uint8_t *body;
