@@ -1,6 +1,16 @@
 # Writes OUT: a C file with every DIR/*.sql as a string, in a table sorted by name.
 file(GLOB _files ${DIR}/*.sql)
-list(SORT _files)
+# Sort by query name, not by file name: "findings" before "findings-summary".
+set(_names "")
+foreach(_f ${_files})
+  get_filename_component(_n ${_f} NAME_WE)
+  list(APPEND _names ${_n})
+endforeach()
+list(SORT _names)
+set(_files "")
+foreach(_n ${_names})
+  list(APPEND _files ${DIR}/${_n}.sql)
+endforeach()
 set(_c "/* Generated from the queries folder by queries/embed.cmake; do not edit. */\n")
 string(APPEND _c "#include <stddef.h>\n#include \"cli/queries.h\"\n\n")
 set(_table "")
