@@ -31,17 +31,17 @@ struct analyzer_skew {
 };
 
 struct analyzer_summary {
-    uint64_t events;                        /* observations read */
-    uint64_t nodes;                         /* distinct events (source + id) per process */
-    uint64_t processes;                     /* correlation IDs (+ events without one) */
-    uint64_t findings;                      /* rows written */
-    uint64_t by_kind[FINDING_NKINDS];       /* findings per kind */
-    uint64_t by_state[ANALYZER_NSTATES];    /* processes per status */
-    struct analyzer_scorecard *cards;       /* per source, sorted by source */
+    uint64_t events;                     /* observations read */
+    uint64_t nodes;                      /* distinct events (source + id) per process */
+    uint64_t processes;                  /* correlation IDs (+ events without one) */
+    uint64_t findings;                   /* rows written */
+    uint64_t by_kind[FINDING_NKINDS];    /* findings per kind */
+    uint64_t by_state[ANALYZER_NSTATES]; /* processes per status */
+    struct analyzer_scorecard *cards;    /* per source, sorted by source */
     size_t ncards;
-    struct analyzer_skew *skews;            /* per pair of sources, most findings first */
+    struct analyzer_skew *skews; /* per pair of sources, most findings first */
     size_t nskews;
-    double seconds;                         /* wall time of the run */
+    double seconds; /* wall time of the run */
 };
 
 /*
@@ -50,9 +50,8 @@ struct analyzer_summary {
  * ES_EINTERRUPTED and leaves the previous findings untouched. On success fills *sum
  * (release with analyzer_summary_done). On error err holds a sentence.
  */
-int analyzer_run(sqlite3 *db, const struct analyzer_config *cfg,
-                 volatile sig_atomic_t *stop, struct analyzer_summary *sum, char *err,
-                 size_t errlen) ES_WARN_UNUSED;
+int analyzer_run(sqlite3 *db, const struct analyzer_config *cfg, volatile sig_atomic_t *stop,
+                 struct analyzer_summary *sum, char *err, size_t errlen) ES_WARN_UNUSED;
 void analyzer_summary_done(struct analyzer_summary *sum);
 
 #endif

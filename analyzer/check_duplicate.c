@@ -84,14 +84,13 @@ static void exact_and_collisions(struct actx *a, struct proc *p, int n)
                 if (same_content(&p->obs[j], d))
                     seen = 1;
             if (!seen)
-                actx_finding(a, FINDING_DUP_COLLISION, NULL, d->correlation_id, d->seq,
-                             first->seq, NULL,
+                actx_finding(a, FINDING_DUP_COLLISION, NULL, d->correlation_id, d->seq, first->seq,
+                             NULL,
                              "id %s of source %s carries two different contents (%s%s%s): two "
                              "facts share one identity",
                              d->event_id, d->source ? d->source : "(none)",
                              d->type_ix != first->type_ix ? "types " : "payloads differ",
-                             d->type_ix != first->type_ix ? actx_type_name(a, first->type_ix)
-                                                          : "",
+                             d->type_ix != first->type_ix ? actx_type_name(a, first->type_ix) : "",
                              d->type_ix != first->type_ix ? " vs another" : "");
         }
         for (j = p->nodes[n].first; j != i; j = p->obs[j].next) {
@@ -100,9 +99,9 @@ static void exact_and_collisions(struct actx *a, struct proc *p, int n)
                 const char *cause = likely_cause(a, p, n, d, f);
                 char detail[128];
                 snprintf(detail, sizeof detail, "{\"cause\":\"%s\"}", cause);
-                actx_finding(a, FINDING_DUP_EXACT, NULL, d->correlation_id, d->seq, f->seq,
-                             detail, "%s %s seen again at the same %s: %s",
-                             d->type ? d->type : "event", d->event_id,
+                actx_finding(a, FINDING_DUP_EXACT, NULL, d->correlation_id, d->seq, f->seq, detail,
+                             "%s %s seen again at the same %s: %s", d->type ? d->type : "event",
+                             d->event_id,
                              d->dir == OBS_PUBLISH   ? "channel (published twice)"
                              : d->dir == OBS_DELIVER ? "consumer (delivered twice)"
                                                      : "log",
@@ -149,10 +148,10 @@ void check_duplicate_process(struct actx *a, struct proc *p, int global)
  */
 static uint64_t sem_key(const struct obs *o)
 {
-    const char *subj = o->subject             ? o->subject
-                       : o->partition_key     ? o->partition_key
-                       : o->correlation_id    ? o->correlation_id
-                                              : "";
+    const char *subj = o->subject          ? o->subject
+                       : o->partition_key  ? o->partition_key
+                       : o->correlation_id ? o->correlation_id
+                                           : "";
     uint64_t h = event_hash(o->type, strlen(o->type));
 
     h ^= event_hash(subj, strlen(subj)) * 0x100000001b3ull;

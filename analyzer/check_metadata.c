@@ -19,8 +19,8 @@ static int present(const char *s)
 
 static void missing(struct actx *a, const struct obs *o, enum finding_kind k, const char *what)
 {
-    actx_finding(a, k, NULL, o->correlation_id, o->seq, 0, NULL,
-                 "%s%s%s has no %s", o->type ? o->type : "event", o->event_id ? " " : "",
+    actx_finding(a, k, NULL, o->correlation_id, o->seq, 0, NULL, "%s%s%s has no %s",
+                 o->type ? o->type : "event", o->event_id ? " " : "",
                  o->event_id ? o->event_id : "", what);
 }
 

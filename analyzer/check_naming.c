@@ -30,80 +30,92 @@ static int in_list(const char *const *list, const char *w)
 
 /* Verbs that name an action even alone ("Send", "order.create"). */
 static const char *const verbs[] = {
-    "accept", "activate", "add", "adjust", "allocate", "apply", "approve", "archive", "assign",
-    "authorise", "authorize", "begin", "block", "bring", "build", "buy", "calculate", "cancel",
-    "capture", "catch", "close", "collect", "compute", "confirm", "create", "deactivate",
-    "decline", "decrement", "delete", "deliver", "deny", "disable", "dispatch", "do", "download",
-    "edit", "emit", "enable", "enqueue", "ensure", "evaluate", "execute", "expire", "fetch",
-    "find", "finalise", "finalize", "flush", "fulfil", "fulfill", "generate", "get", "give",
-    "grant", "handle", "hold", "increment", "initiate", "insert", "invalidate", "invite", "issue",
-    "load", "lock", "make", "mark", "merge", "migrate", "modify", "move", "notify", "open", "pay",
-    "perform", "persist", "place", "prepare", "print", "provision", "publish", "purge", "push",
-    "put", "raise", "rebuild", "recalculate", "receive", "recompute", "redeem", "refresh",
-    "register", "reject", "reload", "remind", "remove", "rename", "renew", "reopen", "replace",
-    "reserve", "reset", "resolve", "restart", "restore", "resume", "retrieve", "retry", "revoke",
-    "run", "save", "sell", "send", "set", "settle", "ship", "start", "stop", "store", "submit",
-    "subscribe", "suspend", "sync", "synchronise", "synchronize", "take", "terminate", "trigger",
-    "unblock", "unlock", "unsubscribe", "update", "upgrade", "upload", "upsert", "validate",
-    "verify", "withdraw", "write", NULL};
+    "accept",    "activate",    "add",       "adjust",      "allocate",    "apply",    "approve",
+    "archive",   "assign",      "authorise", "authorize",   "begin",       "block",    "bring",
+    "build",     "buy",         "calculate", "cancel",      "capture",     "catch",    "close",
+    "collect",   "compute",     "confirm",   "create",      "deactivate",  "decline",  "decrement",
+    "delete",    "deliver",     "deny",      "disable",     "dispatch",    "do",       "download",
+    "edit",      "emit",        "enable",    "enqueue",     "ensure",      "evaluate", "execute",
+    "expire",    "fetch",       "find",      "finalise",    "finalize",    "flush",    "fulfil",
+    "fulfill",   "generate",    "get",       "give",        "grant",       "handle",   "hold",
+    "increment", "initiate",    "insert",    "invalidate",  "invite",      "issue",    "load",
+    "lock",      "make",        "mark",      "merge",       "migrate",     "modify",   "move",
+    "notify",    "open",        "pay",       "perform",     "persist",     "place",    "prepare",
+    "print",     "provision",   "publish",   "purge",       "push",        "put",      "raise",
+    "rebuild",   "recalculate", "receive",   "recompute",   "redeem",      "refresh",  "register",
+    "reject",    "reload",      "remind",    "remove",      "rename",      "renew",    "reopen",
+    "replace",   "reserve",     "reset",     "resolve",     "restart",     "restore",  "resume",
+    "retrieve",  "retry",       "revoke",    "run",         "save",        "sell",     "send",
+    "set",       "settle",      "ship",      "start",       "stop",        "store",    "submit",
+    "subscribe", "suspend",     "sync",      "synchronise", "synchronize", "take",     "terminate",
+    "trigger",   "unblock",     "unlock",    "unsubscribe", "update",      "upgrade",  "upload",
+    "upsert",    "validate",    "verify",    "withdraw",    "write",       NULL};
 
 /* Words that are verbs or nouns: a command only when followed by an object (ProcessPayment). */
 static const char *const ambiguous[] = {
-    "alert", "audit", "backup", "bill", "book", "call", "change", "charge", "check", "control",
-    "cost", "credit", "debit", "deposit", "email", "estimate", "export", "import", "index",
-    "invoice", "link", "list", "log", "match", "message", "note", "offer", "order", "post",
-    "process", "purchase", "query", "queue", "quote", "rate", "record", "refund", "release",
-    "report", "request", "return", "review", "schedule", "score", "search", "share", "sign",
-    "tag", "test", "track", "transfer", "void", NULL};
+    "alert",   "audit",   "backup",   "bill",    "book",   "call",    "change",   "charge",
+    "check",   "control", "cost",     "credit",  "debit",  "deposit", "email",    "estimate",
+    "export",  "import",  "index",    "invoice", "link",   "list",    "log",      "match",
+    "message", "note",    "offer",    "order",   "post",   "process", "purchase", "query",
+    "queue",   "quote",   "rate",     "record",  "refund", "release", "report",   "request",
+    "return",  "review",  "schedule", "score",   "search", "share",   "sign",     "tag",
+    "test",    "track",   "transfer", "void",    NULL};
 
 /* Last words that make an ambiguous first word a noun (OrderStatus, ReportReady). */
 static const char *const heads[] = {
-    "available", "count", "data", "detail", "details", "due", "history", "id", "info", "item",
-    "items", "line", "lines", "metrics", "number", "overdue", "page", "pending", "ready",
-    "snapshot", "state", "status", "summary", "total", "view", NULL};
+    "available", "count",    "data",  "detail", "details", "due",    "history", "id",   "info",
+    "item",      "items",    "line",  "lines",  "metrics", "number", "overdue", "page", "pending",
+    "ready",     "snapshot", "state", "status", "summary", "total",  "view",    NULL};
 
 /* Past participles that do not end in -ed. */
 static const char *const irregular[] = {
-    "arisen", "awoken", "beaten", "become", "been", "begun", "bent", "beset", "bet", "bid",
-    "bitten", "bled", "blown", "born", "borne", "bought", "bound", "bred", "broadcast",
-    "broken", "brought", "built", "burnt", "burst", "cast", "caught", "chosen", "clung", "come",
-    "crept", "cut", "dealt", "done", "drawn", "dreamt", "driven", "drunk", "dug", "eaten",
-    "fallen", "fed", "felt", "fled", "flown", "flung", "forbidden", "forecast", "forgiven",
-    "forgotten", "fought", "found", "frozen", "given", "gone", "got", "gotten", "ground",
-    "grown", "held", "hidden", "hit", "hung", "hurt", "kept", "knelt", "known", "laid", "lain",
-    "learnt", "led", "left", "lent", "let", "lit", "lost", "made", "meant", "met", "misled",
-    "mistaken", "overcome", "overdrawn", "overpaid", "overridden", "oversold", "overtaken",
-    "overthrown", "paid", "prepaid", "proven", "put", "quit", "rebuilt", "redone", "remade",
-    "repaid", "reread", "reset", "resold", "retold", "rewritten", "rid", "ridden", "risen",
-    "run", "rung", "said", "sat", "seen", "sent", "set", "sewn", "shaken", "shed", "shorn",
-    "shot", "shown", "shrunk", "shut", "slain", "slept", "slid", "slung", "sold", "sought",
-    "spat", "sped", "spent", "spilt", "split", "spoken", "spread", "sprung", "spun", "stolen",
-    "stood", "struck", "stuck", "stung", "sung", "sunk", "sworn", "swept", "swollen", "swung",
-    "taken", "taught", "thought", "thrown", "told", "torn", "undertaken", "underwritten",
-    "understood", "undone", "upheld", "upset", "wept", "withdrawn", "withheld", "withstood",
-    "woken", "won", "worn", "wound", "written", "wrung", NULL};
+    "arisen",   "awoken",    "beaten",     "become",    "been",       "begun",        "bent",
+    "beset",    "bet",       "bid",        "bitten",    "bled",       "blown",        "born",
+    "borne",    "bought",    "bound",      "bred",      "broadcast",  "broken",       "brought",
+    "built",    "burnt",     "burst",      "cast",      "caught",     "chosen",       "clung",
+    "come",     "crept",     "cut",        "dealt",     "done",       "drawn",        "dreamt",
+    "driven",   "drunk",     "dug",        "eaten",     "fallen",     "fed",          "felt",
+    "fled",     "flown",     "flung",      "forbidden", "forecast",   "forgiven",     "forgotten",
+    "fought",   "found",     "frozen",     "given",     "gone",       "got",          "gotten",
+    "ground",   "grown",     "held",       "hidden",    "hit",        "hung",         "hurt",
+    "kept",     "knelt",     "known",      "laid",      "lain",       "learnt",       "led",
+    "left",     "lent",      "let",        "lit",       "lost",       "made",         "meant",
+    "met",      "misled",    "mistaken",   "overcome",  "overdrawn",  "overpaid",     "overridden",
+    "oversold", "overtaken", "overthrown", "paid",      "prepaid",    "proven",       "put",
+    "quit",     "rebuilt",   "redone",     "remade",    "repaid",     "reread",       "reset",
+    "resold",   "retold",    "rewritten",  "rid",       "ridden",     "risen",        "run",
+    "rung",     "said",      "sat",        "seen",      "sent",       "set",          "sewn",
+    "shaken",   "shed",      "shorn",      "shot",      "shown",      "shrunk",       "shut",
+    "slain",    "slept",     "slid",       "slung",     "sold",       "sought",       "spat",
+    "sped",     "spent",     "spilt",      "split",     "spoken",     "spread",       "sprung",
+    "spun",     "stolen",    "stood",      "struck",    "stuck",      "stung",        "sung",
+    "sunk",     "sworn",     "swept",      "swollen",   "swung",      "taken",        "taught",
+    "thought",  "thrown",    "told",       "torn",      "undertaken", "underwritten", "understood",
+    "undone",   "upheld",    "upset",      "wept",      "withdrawn",  "withheld",     "withstood",
+    "woken",    "won",       "worn",       "wound",     "written",    "wrung",        NULL};
 
 /* -eed words that are participles; other -eed words (need, proceed) are not. */
-static const char *const eed_participles[] = {"agreed", "decreed", "disagreed", "freed",
+static const char *const eed_participles[] = {"agreed",     "decreed",  "disagreed", "freed",
                                               "guaranteed", "refereed", NULL};
-static const char *const ed_not_participles[] = {"bed", "embed", "hundred", "kindred", "naked",
-                                                 "red", "sacred", "shred", "sled", "wicked",
-                                                 NULL};
+static const char *const ed_not_participles[] = {"bed",   "embed",  "hundred", "kindred",
+                                                 "naked", "red",    "sacred",  "shred",
+                                                 "sled",  "wicked", NULL};
 
 /* Last words that alone make a name technical. */
-static const char *const tech_verbs[] = {
-    "cached", "deserialized", "deserialised", "evicted", "flushed", "inserted", "invalidated",
-    "persisted", "rehydrated", "reindexed", "serialized", "serialised", "truncated", "upserted",
-    "vacuumed", NULL};
+static const char *const tech_verbs[] = {"cached",     "deserialized", "deserialised", "evicted",
+                                         "flushed",    "inserted",     "invalidated",  "persisted",
+                                         "rehydrated", "reindexed",    "serialized",   "serialised",
+                                         "truncated",  "upserted",     "vacuumed",     NULL};
 
 /* Storage nouns: technical when the name ends in a generic data verb (TableUpdated). */
 static const char *const tech_nouns[] = {
-    "blob", "cache", "cdc", "column", "crud", "database", "db", "document", "dto", "entity",
-    "index", "job", "outbox", "record", "row", "rows", "schema", "sql", "table", "tuple", NULL};
+    "blob",     "cache", "cdc",    "column", "crud",  "database", "db",
+    "document", "dto",   "entity", "index",  "job",   "outbox",   "record",
+    "row",      "rows",  "schema", "sql",    "table", "tuple",    NULL};
 static const char *const crud_participles[] = {
-    "changed", "cleared", "created", "deleted", "inserted", "loaded", "modified", "purged",
-    "queued", "read", "refreshed", "removed", "saved", "stored", "synced", "updated", "written",
-    NULL};
+    "changed",  "cleared", "created", "deleted", "inserted",  "loaded",
+    "modified", "purged",  "queued",  "read",    "refreshed", "removed",
+    "saved",    "stored",  "synced",  "updated", "written",   NULL};
 
 static int is_participle(const char *w)
 {

@@ -56,8 +56,8 @@ static void time_before_cause(struct actx *a, struct proc *p, int e, int c)
     actx_finding(a, FINDING_ORD_TIME, NULL, eo->correlation_id, eo->seq, co->seq, detail,
                  "%s from %s is timestamped %.3f ms before its cause %s from %s: clock skew "
                  "between the two sources",
-                 tname(eo), actx_source_name(a, eo->src_ix), (double)s->diff_us / 1000.0,
-                 tname(co), actx_source_name(a, co->src_ix));
+                 tname(eo), actx_source_name(a, eo->src_ix), (double)s->diff_us / 1000.0, tname(co),
+                 actx_source_name(a, co->src_ix));
 }
 
 static void delivered_before_cause(struct actx *a, struct proc *p, int e, int c)
@@ -290,8 +290,7 @@ static void partition_regression(struct actx *a, struct proc *p)
                 const struct obs *o = &p->obs[v[j].obs], *m = &p->obs[v[max].obs];
                 const char *key = o->partition_key ? o->partition_key : o->subject;
                 actx_finding(a, FINDING_ORD_PARTITION, NULL, o->correlation_id, o->seq, m->seq,
-                             NULL,
-                             "%s %s %" PRIu64 " %s after %" PRIu64 " within partition key %s",
+                             NULL, "%s %s %" PRIu64 " %s after %" PRIu64 " within partition key %s",
                              tname(o), o->has_seqnum ? "sequence" : "offset", v[j].value,
                              v[j].value == v[max].value ? "repeats" : "comes", v[max].value, key);
             } else {
@@ -425,13 +424,12 @@ static size_t walk_sequences(struct actx *a, const struct source_stat *s, int pe
         if (report && prev_holder != SIZE_MAX && e->value > s->seqs[prev_holder].value + 1) {
             const struct seq_entry *ph = &s->seqs[prev_holder];
             char detail[96];
-            snprintf(detail, sizeof detail, "{\"from\":%" PRIu64 ",\"to\":%" PRIu64 "}",
-                     ph->value, e->value);
-            actx_finding(a, FINDING_ORD_GAP, NULL, NULL, s->seqs[holder].seq, ph->seq, detail,
-                         "sequence of source %s jumps from %" PRIu64 " to %" PRIu64
-                         " (%" PRIu64 " missing)",
-                         s->name ? s->name : "(none)", ph->value, e->value,
-                         e->value - ph->value - 1);
+            snprintf(detail, sizeof detail, "{\"from\":%" PRIu64 ",\"to\":%" PRIu64 "}", ph->value,
+                     e->value);
+            actx_finding(
+                a, FINDING_ORD_GAP, NULL, NULL, s->seqs[holder].seq, ph->seq, detail,
+                "sequence of source %s jumps from %" PRIu64 " to %" PRIu64 " (%" PRIu64 " missing)",
+                s->name ? s->name : "(none)", ph->value, e->value, e->value - ph->value - 1);
         }
         prev_holder = holder;
         i = end;

@@ -140,7 +140,8 @@ int analyzer_config_load(struct analyzer_config *cfg, const char *path, char *er
         snprintf(err, errlen, "config %s: the top level must be a JSON object", path);
         return ES_EINVALID;
     }
-    json_object_foreach(root, key, v) {
+    json_object_foreach(root, key, v)
+    {
         if (rc != ES_OK)
             break;
         if (strcmp(key, "root_types") == 0)

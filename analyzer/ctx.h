@@ -29,27 +29,27 @@ struct obs {
     int64_t partition;   /* attrs.partition or -1 */
     const char *event_id, *type, *source, *subject, *partition_key, *sequence, *time_raw;
     const char *correlation_id, *causation_id, *channel, *vclock;
-    uint64_t idh;          /* hash of event_id, 0 without */
-    uint64_t payload_hash; /* 0 without data */
-    uint64_t traceh;       /* hash of the traceparent trace-id, 0 without */
-    uint64_t consumerh;    /* hash of attrs.consumer, 0 without */
-    uint64_t seqnum;       /* numeric sequence, valid when has_seqnum */
-    uint32_t type_ix;      /* index in actx.types or NONE_IX */
-    uint32_t src_ix;       /* index in actx.sources or NONE_IX */
-    uint32_t chan_ix;      /* index in actx.channels or NONE_IX */
-    int node;              /* index of its node in proc.nodes */
-    int next;              /* next observation of the same node, -1 */
-    unsigned char dir;     /* enum obs_dir */
+    uint64_t idh;              /* hash of event_id, 0 without */
+    uint64_t payload_hash;     /* 0 without data */
+    uint64_t traceh;           /* hash of the traceparent trace-id, 0 without */
+    uint64_t consumerh;        /* hash of attrs.consumer, 0 without */
+    uint64_t seqnum;           /* numeric sequence, valid when has_seqnum */
+    uint32_t type_ix;          /* index in actx.types or NONE_IX */
+    uint32_t src_ix;           /* index in actx.sources or NONE_IX */
+    uint32_t chan_ix;          /* index in actx.channels or NONE_IX */
+    int node;                  /* index of its node in proc.nodes */
+    int next;                  /* next observation of the same node, -1 */
+    unsigned char dir;         /* enum obs_dir */
     unsigned char redelivered; /* attrs redelivered/dup flag */
     unsigned char has_seqnum;
 };
 
 /* One event (source + id) of the process with all its observations. */
 struct node {
-    int first;         /* first observation (lowest seq) */
+    int first; /* first observation (lowest seq) */
     int nobs;
-    int cause;         /* node index of the cause in this process, -1 */
-    int next_same_id;  /* another node with the same event_id (other source), -1 */
+    int cause;          /* node index of the cause in this process, -1 */
+    int next_same_id;   /* another node with the same event_id (other source), -1 */
     unsigned char mark; /* graph walks; NODE_IN_CYCLE after check_causality_process */
 };
 
@@ -59,7 +59,7 @@ struct proc {
     size_t nobs, capobs;
     struct node *nodes;
     size_t nnodes, capnodes;
-    struct hmap ids;  /* idh -> int: first node with that event_id */
+    struct hmap ids; /* idh -> int: first node with that event_id */
     struct arena arena;
 };
 
@@ -71,10 +71,10 @@ struct type_stat {
 };
 
 struct seq_entry {
-    uint64_t value;  /* numeric sequence */
-    uint64_t idh;    /* event identity */
-    uint64_t keyh;   /* partition key (or subject) hash, for per-key scopes */
-    int64_t seq;     /* events.seq */
+    uint64_t value; /* numeric sequence */
+    uint64_t idh;   /* event identity */
+    uint64_t keyh;  /* partition key (or subject) hash, for per-key scopes */
+    int64_t seq;    /* events.seq */
 };
 
 struct source_stat {
@@ -94,11 +94,11 @@ struct channel_stat {
 
 /* Deferred: a causation ID not found in its own process. */
 struct pending_cause {
-    int64_t seq;       /* the effect's observation */
-    char *corr;        /* effect's correlation ID (owned) or NULL */
-    char *causation;   /* owned */
-    uint64_t h;        /* hash of causation */
-    int64_t time_us;   /* effect's producer time */
+    int64_t seq;     /* the effect's observation */
+    char *corr;      /* effect's correlation ID (owned) or NULL */
+    char *causation; /* owned */
+    uint64_t h;      /* hash of causation */
+    int64_t time_us; /* effect's producer time */
     uint32_t src_ix;
 };
 
@@ -111,7 +111,7 @@ struct cause_candidate {
 /* Deferred: one side of a publish/deliver pair seen without the other on a channel. */
 struct unmatched {
     int64_t seq;
-    int64_t pos;       /* position of that observation */
+    int64_t pos; /* position of that observation */
     uint32_t chan_ix;
     unsigned char dir; /* OBS_PUBLISH: never delivered; OBS_DELIVER: never published */
 };
@@ -136,12 +136,12 @@ struct actx {
     sqlite3 *db;
     const struct analyzer_config *cfg;
     struct findings_writer fw;
-    int rc;            /* first error, sticky */
+    int rc; /* first error, sticky */
     char *err;
     size_t errlen;
-    uint32_t proc_ix;  /* current process number */
-    struct hmap ids;   /* event_id hash -> uint32 (process number + 1) | SPLIT bit */
-    struct hmap sem;   /* hash(type, subject, payload) -> struct sem_entry */
+    uint32_t proc_ix; /* current process number */
+    struct hmap ids;  /* event_id hash -> uint32 (process number + 1) | SPLIT bit */
+    struct hmap sem;  /* hash(type, subject, payload) -> struct sem_entry */
     struct hmap type_map, src_map, chan_map; /* name hash -> uint32 index */
     struct type_stat *types;
     size_t ntypes, captypes;
@@ -155,14 +155,14 @@ struct actx {
     size_t ncands, capcands;
     struct unmatched *unmatched;
     size_t nunmatched, capunmatched;
-    char **split;      /* event ids seen in more than one process (owned) */
+    char **split; /* event ids seen in more than one process (owned) */
     size_t nsplit, capsplit;
     struct skew_sample *skews;
     size_t nskews, capskews;
     struct proc_state *states;
     size_t nstates, capstates;
     struct analyzer_summary *sum;
-    int64_t now;       /* newest producer or observation time seen */
+    int64_t now; /* newest producer or observation time seen */
 };
 
 #define ID_SPLIT 0x80000000u
@@ -170,14 +170,14 @@ struct actx {
 
 /* Grows an array v of n elements to hold one more. */
 #define ACTX_PUSH(v, n, cap)                                                                       \
-    ((n) == (cap) ? ((cap) = (cap) ? 2 * (cap) : 16,                                               \
-                     (v) = xreallocarray((v), (cap), sizeof *(v)), &(v)[(n)++])                    \
+    ((n) == (cap) ? ((cap) = (cap) ? 2 * (cap) : 16, (v) = xreallocarray((v), (cap), sizeof *(v)), \
+                     &(v)[(n)++])                                                                  \
                   : &(v)[(n)++])
 
 /* Adds a finding (printf-style message); errors are sticky in a->rc. corr NULL = look up. */
-void actx_finding(struct actx *a, enum finding_kind kind, const char *severity,
-                  const char *corr, int64_t seq, int64_t related, const char *detail,
-                  const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+void actx_finding(struct actx *a, enum finding_kind kind, const char *severity, const char *corr,
+                  int64_t seq, int64_t related, const char *detail, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
 
 /* Name of an interned source/type, or "(none)". */
 const char *actx_source_name(const struct actx *a, uint32_t ix);
@@ -202,8 +202,8 @@ void check_delivery_finish(struct actx *a);
 
 /* Loads the current row of stmt (column order of ANALYZER_ROW_COLUMNS) into p. */
 #define ANALYZER_ROW_COLUMNS                                                                       \
-    "seq, origin_id, event_id, type, source, subject, partition_key, sequence, time_us,"          \
-    " time_raw, observed_us, correlation_id, causation_id, channel, direction, vclock,"           \
+    "seq, origin_id, event_id, type, source, subject, partition_key, sequence, time_us,"           \
+    " time_raw, observed_us, correlation_id, causation_id, channel, direction, vclock,"            \
     " payload_hash, attrs"
 void proc_add_row(struct actx *a, struct proc *p, sqlite3_stmt *stmt);
 /* Groups the loaded observations into nodes (source + id). */

@@ -79,9 +79,8 @@ int findings_begin(struct findings_writer *w, sqlite3 *db)
                      " event_seq INTEGER, related_seq INTEGER, message TEXT, detail TEXT)",
                      NULL, NULL, NULL) != SQLITE_OK)
         return fail(w, "create temporary findings table");
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO temp.es_findings VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1,
-                           &w->ins, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "INSERT INTO temp.es_findings VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                           -1, &w->ins, NULL) != SQLITE_OK)
         return fail(w, "prepare findings insert");
     return ES_OK;
 }
@@ -126,8 +125,10 @@ int findings_drop(struct findings_writer *w, const char *prefix, const int64_t *
 
     if (n == 0)
         return ES_OK;
-    if (sqlite3_exec(w->db, "CREATE INDEX IF NOT EXISTS temp.es_findings_seq"
-                            " ON es_findings(event_seq)", NULL, NULL, NULL) != SQLITE_OK)
+    if (sqlite3_exec(w->db,
+                     "CREATE INDEX IF NOT EXISTS temp.es_findings_seq"
+                     " ON es_findings(event_seq)",
+                     NULL, NULL, NULL) != SQLITE_OK)
         return fail(w, "index temporary findings");
     if (sqlite3_prepare_v2(w->db,
                            "DELETE FROM temp.es_findings WHERE event_seq = ?1 AND"
@@ -167,8 +168,8 @@ int findings_commit(struct findings_writer *w, const char *const *meta, size_t n
                      NULL, NULL, NULL) != SQLITE_OK)
         goto failed;
     if (nmeta) {
-        if (sqlite3_prepare_v2(w->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
-                               -1, &m, NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(w->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)", -1,
+                               &m, NULL) != SQLITE_OK)
             goto failed;
         for (i = 0; i < nmeta; i++) {
             sqlite3_bind_text(m, 1, meta[2 * i], -1, SQLITE_STATIC);

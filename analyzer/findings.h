@@ -19,13 +19,13 @@
 #define FINDING_INFO "info"
 
 #define FINDING_KINDS(X)                                                                           \
-    X(DUP_EXACT, "duplicate.exact", FINDING_WARNING,                                              \
+    X(DUP_EXACT, "duplicate.exact", FINDING_WARNING,                                               \
       "same source+id and content seen twice at one vantage point")                                \
     X(DUP_COLLISION, "duplicate.id_collision", FINDING_ERROR,                                      \
       "one id carries two different contents")                                                     \
     X(DUP_SEMANTIC, "duplicate.semantic", FINDING_WARNING,                                         \
-      "different ids, same type, subject and payload within the window")                          \
-    X(ORD_DELIVERED, "ordering.delivered_before_cause", FINDING_WARNING,                          \
+      "different ids, same type, subject and payload within the window")                           \
+    X(ORD_DELIVERED, "ordering.delivered_before_cause", FINDING_WARNING,                           \
       "an event observed before its cause at the same vantage point")                              \
     X(ORD_TIME, "ordering.time_before_cause", FINDING_INFO,                                        \
       "an effect's producer time precedes its cause's: clock skew")                                \
@@ -40,7 +40,7 @@
     X(CAU_CORR, "causality.correlation_changed", FINDING_WARNING,                                  \
       "an effect carries another correlation ID than its cause")                                   \
     X(DEL_UNMATCHED, "delivery.unmatched", FINDING_ERROR,                                          \
-      "published but never delivered, or delivered but never published")                          \
+      "published but never delivered, or delivered but never published")                           \
     X(MISS_ID, "metadata.missing_id", FINDING_ERROR, "no event id")                                \
     X(MISS_TYPE, "metadata.missing_type", FINDING_ERROR, "no event type")                          \
     X(MISS_SOURCE, "metadata.missing_source", FINDING_WARNING, "no source")                        \
@@ -59,7 +59,7 @@ enum finding_kind {
 #define X(id, name, sev, text) FINDING_##id,
     FINDING_KINDS(X)
 #undef X
-    FINDING_NKINDS
+        FINDING_NKINDS
 };
 
 const char *finding_kind_name(enum finding_kind k);     /* never NULL */
@@ -76,10 +76,10 @@ int finding_severity_rank(const char *severity);
 int finding_kind_matches(const char *kind, const char *pattern);
 
 struct findings_writer {
-    sqlite3 *db;             /* borrowed */
-    sqlite3_stmt *ins;       /* into temp.es_findings */
-    uint64_t count;          /* rows added */
-    char errmsg[512];        /* last error */
+    sqlite3 *db;       /* borrowed */
+    sqlite3_stmt *ins; /* into temp.es_findings */
+    uint64_t count;    /* rows added */
+    char errmsg[512];  /* last error */
 };
 
 /* Creates (empties) the temporary table. ES_OK or ES_ESTORE. */
@@ -98,7 +98,8 @@ int findings_drop(struct findings_writer *w, const char *prefix, const int64_t *
  * Replaces the store's findings with the pending ones (ordered by severity, kind, event),
  * and stores meta rows (key, value pairs, nmeta of them; may be 0) in the same transaction.
  */
-int findings_commit(struct findings_writer *w, const char *const *meta, size_t nmeta) ES_WARN_UNUSED;
+int findings_commit(struct findings_writer *w, const char *const *meta,
+                    size_t nmeta) ES_WARN_UNUSED;
 /* Drops the temporary table and statements. */
 void findings_done(struct findings_writer *w);
 

@@ -14,9 +14,9 @@ struct analyzer_status {
     sqlite3 *db;                       /* borrowed, NULL for analyzer_status_new */
     const struct analyzer_config *cfg; /* borrowed or &own_cfg */
     struct analyzer_config own_cfg;
-    struct hmap effect_types;          /* hashes of types that cause other events (a set) */
+    struct hmap effect_types; /* hashes of types that cause other events (a set) */
     int64_t now_us;
-    sqlite3_stmt *proc;                /* the per-process query */
+    sqlite3_stmt *proc; /* the per-process query */
 };
 
 static const char *const state_names[ANALYZER_NSTATES] = {"completed", "failed", "in_flight",
@@ -101,8 +101,8 @@ static int load_cache(struct analyzer_status *s)
     size_t i;
     int used = 0;
 
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'analyzer_effect_types'",
-                           -1, &q, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'analyzer_effect_types'", -1,
+                           &q, NULL) != SQLITE_OK)
         return 0;
     if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0)) {
         json_error_t jerr;
@@ -172,10 +172,10 @@ static int ends_with(const char *s, const char *suffix)
 
 int analyzer_status_is_failure(const struct analyzer_config *cfg, const char *type)
 {
-    static const char *const suffixes[] = {"Failed",  "Rejected", "Cancelled", "Canceled",
-                                           "Declined", "Aborted", "Expired",   "TimedOut",
-                                           "failed",  "rejected", "cancelled", "canceled",
-                                           "declined", "aborted", "expired",   "timed_out"};
+    static const char *const suffixes[] = {"Failed",   "Rejected", "Cancelled", "Canceled",
+                                           "Declined", "Aborted",  "Expired",   "TimedOut",
+                                           "failed",   "rejected", "cancelled", "canceled",
+                                           "declined", "aborted",  "expired",   "timed_out"};
     size_t i;
 
     if (type == NULL)
@@ -188,15 +188,16 @@ int analyzer_status_is_failure(const struct analyzer_config *cfg, const char *ty
     return 0;
 }
 
-enum analyzer_state analyzer_status_classify(const struct analyzer_status *s,
-                                             const char *last_type, int64_t last_us)
+enum analyzer_state analyzer_status_classify(const struct analyzer_status *s, const char *last_type,
+                                             int64_t last_us)
 {
     if (analyzer_status_is_failure(s->cfg, last_type))
         return ANALYZER_FAILED;
     if (last_type && (analyzer_config_has_type(&s->cfg->terminal_types, last_type) ||
                       hmap_get(&s->effect_types, type_key(last_type)) == NULL))
         return ANALYZER_COMPLETED;
-    if (last_us != INT64_MIN && s->now_us != INT64_MIN && s->now_us - last_us > s->cfg->stuck_after_us)
+    if (last_us != INT64_MIN && s->now_us != INT64_MIN &&
+        s->now_us - last_us > s->cfg->stuck_after_us)
         return ANALYZER_STUCK;
     return ANALYZER_IN_FLIGHT;
 }

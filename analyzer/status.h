@@ -61,11 +61,11 @@ int64_t analyzer_status_now(const struct analyzer_status *s);
 void analyzer_status_set_now(struct analyzer_status *s, int64_t now_us);
 
 struct analyzer_process {
-    char *correlation_id;      /* owned */
-    uint64_t events;           /* observations */
-    int64_t first_us;          /* earliest time (producer, else observed), or INT64_MIN */
-    int64_t last_us;           /* time of the last event, or INT64_MIN */
-    char *last_type;           /* owned; NULL when the last event has no type */
+    char *correlation_id; /* owned */
+    uint64_t events;      /* observations */
+    int64_t first_us;     /* earliest time (producer, else observed), or INT64_MIN */
+    int64_t last_us;      /* time of the last event, or INT64_MIN */
+    char *last_type;      /* owned; NULL when the last event has no type */
     enum analyzer_state state;
 };
 
@@ -82,8 +82,8 @@ void analyzer_process_done(struct analyzer_process *p);
  * The rule alone, for callers that already know a process's last event (e.g. from a
  * GROUP BY over every process): last_type may be NULL, last_us may be INT64_MIN.
  */
-enum analyzer_state analyzer_status_classify(const struct analyzer_status *s,
-                                             const char *last_type, int64_t last_us);
+enum analyzer_state analyzer_status_classify(const struct analyzer_status *s, const char *last_type,
+                                             int64_t last_us);
 
 /* 1 when type names a failure by the rule above (suffix or configured). */
 int analyzer_status_is_failure(const struct analyzer_config *cfg, const char *type);
@@ -105,16 +105,16 @@ enum analyzer_attr {
 #define X(name, text) ANALYZER_ATTR_##name,
     ANALYZER_ATTRS(X)
 #undef X
-    ANALYZER_NATTRS
+        ANALYZER_NATTRS
 };
 
 const char *analyzer_attr_name(enum analyzer_attr a); /* "correlation_id"...; never NULL */
 
 /* One producer's metadata scorecard: how many of its observations carry each attribute. */
 struct analyzer_scorecard {
-    char *source;                      /* owned; NULL groups events without a source */
-    uint64_t events;                   /* observations */
-    uint64_t with[ANALYZER_NATTRS];    /* observations carrying the attribute */
+    char *source;                   /* owned; NULL groups events without a source */
+    uint64_t events;                /* observations */
+    uint64_t with[ANALYZER_NATTRS]; /* observations carrying the attribute */
 };
 
 /*

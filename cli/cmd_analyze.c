@@ -56,8 +56,9 @@ static int parse_fail_on(char *buf, const char **pat, size_t *npat)
         for (k = 0; k < FINDING_NKINDS; k++)
             known |= finding_kind_matches(finding_kind_name(k), tok);
         if (!known) {
-            cli_error("analyze", "--fail-on: '%s' names no finding kind (e.g. duplicate, "
-                                 "ordering.time_before_cause, metadata.missing_id)",
+            cli_error("analyze",
+                      "--fail-on: '%s' names no finding kind (e.g. duplicate, "
+                      "ordering.time_before_cause, metadata.missing_id)",
                       tok);
             return 0;
         }
@@ -122,8 +123,8 @@ static void print_examples(sqlite3 *db, const char *kind, int64_t n)
         cli_escape((const char *)sqlite3_column_text(q, 2), loc, sizeof loc);
         cli_escape((const char *)sqlite3_column_text(q, 1), corr, sizeof corr);
         cli_escape((const char *)sqlite3_column_text(q, 3), msg, sizeof msg);
-        printf("    %s  [%s] seq %" PRId64 ": %s\n", loc, corr,
-               (int64_t)sqlite3_column_int64(q, 0), msg);
+        printf("    %s  [%s] seq %" PRId64 ": %s\n", loc, corr, (int64_t)sqlite3_column_int64(q, 0),
+               msg);
     }
     sqlite3_finalize(q);
     if (n > ANALYZE_EXAMPLES)
@@ -142,7 +143,8 @@ static void print_text(sqlite3 *db, const struct analyzer_summary *s)
     printf("analyzed %" PRIu64 " observations of %" PRIu64 " events in %" PRIu64
            " processes from %zu sources: %" PRIu64 " findings (%.2f s)\n",
            s->events, s->nodes, s->processes, s->ncards, s->findings, s->seconds);
-    if (sqlite3_prepare_v2(db, "SELECT kind, severity, count(*) FROM findings GROUP BY kind, severity",
+    if (sqlite3_prepare_v2(db,
+                           "SELECT kind, severity, count(*) FROM findings GROUP BY kind, severity",
                            -1, &q, NULL) == SQLITE_OK) {
         while (sqlite3_step(q) == SQLITE_ROW) {
             kc = xreallocarray(kc, nk + 1, sizeof *kc);
@@ -197,7 +199,8 @@ static void print_text(sqlite3 *db, const struct analyzer_summary *s)
     printf("\n");
     for (i = 0; i < s->ncards; i++) {
         char name[64];
-        printf("  %-24s %9" PRIu64, cli_escape(s->cards[i].source ? s->cards[i].source : "(none)", name, 25),
+        printf("  %-24s %9" PRIu64,
+               cli_escape(s->cards[i].source ? s->cards[i].source : "(none)", name, 25),
                s->cards[i].events);
         for (a = 0; a < ANALYZER_NATTRS; a++)
             if (a != ANALYZER_ATTR_SOURCE)
@@ -265,8 +268,8 @@ static int print_json(sqlite3 *db, const struct analyzer_summary *s)
     char *text;
     int rc, first = 1;
 
-    if (sqlite3_prepare_v2(db, "SELECT severity, count(*) FROM findings GROUP BY severity", -1,
-                           &q, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "SELECT severity, count(*) FROM findings GROUP BY severity", -1, &q,
+                           NULL) == SQLITE_OK) {
         while (sqlite3_step(q) == SQLITE_ROW)
             if (sqlite3_column_text(q, 0))
                 json_object_set_new(sev, (const char *)sqlite3_column_text(q, 0),

@@ -65,29 +65,29 @@ struct sim_ev {
     const char *type; /* NULL: missing */
     const char *src;  /* NULL: missing */
     const char *chan;
-    char corr[32];    /* "" : missing */
-    char cause[48];   /* "" : none */
-    int cause_ev;     /* index, -1 */
-    int64_t pub_us;   /* true publish time */
-    int64_t time_us;  /* producer's time (skewed clock), INT64_MIN: none */
+    char corr[32];   /* "" : missing */
+    char cause[48];  /* "" : none */
+    int cause_ev;    /* index, -1 */
+    int64_t pub_us;  /* true publish time */
+    int64_t time_us; /* producer's time (skewed clock), INT64_MIN: none */
     char time_raw[48];
     char data[160];
     char subject[32];
-    char seqno[8];    /* "" : none */
+    char seqno[8]; /* "" : none */
     char vclock[200];
-    char trace[64];   /* traceparent value */
+    char trace[64]; /* traceparent value */
     int svc;
     int no_vclock_merge; /* planted clock */
 };
 
 struct sim_obs {
     int ev;
-    int origin;       /* 0 = tap, 1 + svc = that service's consumer log */
-    int deliver;      /* 0 publish, 1 deliver */
-    int64_t at_us;    /* observed */
+    int origin;    /* 0 = tap, 1 + svc = that service's consumer log */
+    int deliver;   /* 0 publish, 1 deliver */
+    int64_t at_us; /* observed */
     int64_t offset;
     int redelivered;
-    int order;        /* tie-breaker: creation order */
+    int order; /* tie-breaker: creation order */
     char loc[32];
 };
 
@@ -106,10 +106,10 @@ struct sim {
     size_t nexp, capexp;
     int64_t offsets[8]; /* per channel */
     int nproc;
-    int with_payload;   /* 0 for the lean bench variant */
-    uint64_t serial;    /* events made so far: keeps ids unique across batches */
-    uint64_t line[1 + SIM_NSVC];   /* per origin: last location line written */
-    uint64_t clock[SIM_NSVC];      /* vector clock of each service, kept across batches */
+    int with_payload;            /* 0 for the lean bench variant */
+    uint64_t serial;             /* events made so far: keeps ids unique across batches */
+    uint64_t line[1 + SIM_NSVC]; /* per origin: last location line written */
+    uint64_t clock[SIM_NSVC];    /* vector clock of each service, kept across batches */
 };
 
 static __attribute__((unused)) uint64_t sim_rand(struct sim *s)
@@ -121,14 +121,14 @@ static __attribute__((unused)) uint64_t sim_rand(struct sim *s)
 }
 
 #define SIM_PUSH(v, n, cap)                                                                        \
-    ((n) == (cap) ? ((cap) = (cap) ? 2 * (cap) : 1024,                                            \
+    ((n) == (cap) ? ((cap) = (cap) ? 2 * (cap) : 1024,                                             \
                      (v) = xreallocarray((v), (cap), sizeof *(v)), &(v)[(n)++])                    \
                   : &(v)[(n)++])
 
 static __attribute__((unused)) int sim_chan_ix(const char *chan)
 {
-    static const char *const names[] = {"orders", "payments", "inventory", "shipping", "notify",
-                                        "audit"};
+    static const char *const names[] = {"orders",   "payments", "inventory",
+                                        "shipping", "notify",   "audit"};
     int i;
     for (i = 0; i < 6; i++)
         if (strcmp(chan, names[i]) == 0)
@@ -137,8 +137,9 @@ static __attribute__((unused)) int sim_chan_ix(const char *chan)
 }
 
 /* A new event published by svc at pub_us (ms after the process start), caused by cause. */
-static __attribute__((unused)) int sim_event(struct sim *s, int proc, int svc, const char *type, const char *chan,
-                     int cause, int64_t pub_us, int64_t skew_us)
+static __attribute__((unused)) int sim_event(struct sim *s, int proc, int svc, const char *type,
+                                             const char *chan, int cause, int64_t pub_us,
+                                             int64_t skew_us)
 {
     struct sim_ev *e = SIM_PUSH(s->ev, s->nev, s->capev);
     int ix = (int)(s->nev - 1);
@@ -170,7 +171,8 @@ static __attribute__((unused)) int sim_event(struct sim *s, int proc, int svc, c
     return ix;
 }
 
-static __attribute__((unused)) int sim_obs_add(struct sim *s, int ev, int origin, int deliver, int64_t at_us)
+static __attribute__((unused)) int sim_obs_add(struct sim *s, int ev, int origin, int deliver,
+                                               int64_t at_us)
 {
     struct sim_obs *o = SIM_PUSH(s->obs, s->nobs, s->capobs);
 
@@ -191,7 +193,8 @@ static __attribute__((unused)) int sim_publish(struct sim *s, int ev)
 }
 
 /* Delivers ev to consumer svc after lat_us; copies the publish offset. */
-static __attribute__((unused)) int sim_deliver(struct sim *s, int ev, int pub_obs, int svc, int64_t lat_us)
+static __attribute__((unused)) int sim_deliver(struct sim *s, int ev, int pub_obs, int svc,
+                                               int64_t lat_us)
 {
     int o = sim_obs_add(s, ev, 1 + svc, 1, s->ev[ev].pub_us + lat_us);
     s->obs[o].offset = pub_obs >= 0 ? s->obs[pub_obs].offset : -1;
@@ -222,7 +225,8 @@ static __attribute__((unused)) void sim_maybe_redeliver(struct sim *s, int d, in
  * inventory 3, shipping 4; PaymentAuthorised 10 (fan-out, concurrent with StockReserved 11);
  * OrderConfirmed 20; OrderShipped 30; CustomerNotified 40.
  */
-static __attribute__((unused)) void sim_process(struct sim *s, int proc, enum sim_plant plant, int skewed)
+static __attribute__((unused)) void sim_process(struct sim *s, int proc, enum sim_plant plant,
+                                                int skewed)
 {
     int64_t t0 = SIM_T0_US + (int64_t)proc * 20000; /* processes overlap: one every 20 ms */
     int64_t ms = 1000, skew = skewed ? -2000 * ms : 0;
@@ -281,8 +285,8 @@ static __attribute__((unused)) void sim_process(struct sim *s, int proc, enum si
 
     if (plant == PLANT_SEMANTIC) {
         /* The payment service retried with a fresh id: same subject and payload. */
-        int retry = sim_event(s, proc, SVC_PAYMENTS, "PaymentAuthorised", "payments", op,
-                              t0 + 12 * ms, 0);
+        int retry =
+            sim_event(s, proc, SVC_PAYMENTS, "PaymentAuthorised", "payments", op, t0 + 12 * ms, 0);
         int pr;
         memcpy(s->ev[retry].data, s->ev[pa].data, sizeof s->ev[pa].data);
         pr = sim_publish(s, retry);
@@ -409,8 +413,8 @@ static __attribute__((unused)) void sim_process(struct sim *s, int proc, enum si
                                             t0 + 41 * ms, 0)));
     if (plant == PLANT_TECHNICAL)
         sim_expect(s, "naming.technical",
-                   sim_publish(s, sim_event(s, proc, SVC_INVENTORY, "RowInserted", "cdc",
-                                            sr, t0 + 41 * ms, skew)));
+                   sim_publish(s, sim_event(s, proc, SVC_INVENTORY, "RowInserted", "cdc", sr,
+                                            t0 + 41 * ms, skew)));
 }
 
 static __attribute__((unused)) int sim_cmp_obs(const void *x, const void *y)
@@ -434,7 +438,7 @@ static __attribute__((unused)) int sim_cmp_pub(const void *x, const void *y, voi
 static __attribute__((unused)) void sim_clocks(struct sim *s)
 {
     uint64_t *clock = s->clock;
-    uint64_t (*vc)[SIM_NSVC] = xcalloc(s->nev ? s->nev : 1, sizeof *vc);
+    uint64_t(*vc)[SIM_NSVC] = xcalloc(s->nev ? s->nev : 1, sizeof *vc);
     int *order = xmalloc((s->nev ? s->nev : 1) * sizeof *order);
     size_t i;
     int k;
@@ -462,8 +466,8 @@ static __attribute__((unused)) void sim_clocks(struct sim *s)
         *p++ = '{', left--;
         /* Keys sorted: inventory, notify, orders, payments, shipping (+ audit first). */
         {
-            static const int sorted[SIM_NSVC] = {SVC_AUDIT, SVC_INVENTORY, SVC_NOTIFY,
-                                                 SVC_ORDERS, SVC_PAYMENTS, SVC_SHIPPING};
+            static const int sorted[SIM_NSVC] = {SVC_AUDIT,  SVC_INVENTORY, SVC_NOTIFY,
+                                                 SVC_ORDERS, SVC_PAYMENTS,  SVC_SHIPPING};
             for (k = 0; k < SIM_NSVC; k++) {
                 int n;
                 if (clock[sorted[k]] == 0)
@@ -481,7 +485,8 @@ static __attribute__((unused)) void sim_clocks(struct sim *s)
 }
 
 /* Generates about nevents observations; planted processes every 5th (plants may be 0). */
-static __attribute__((unused)) void sim_generate(struct sim *s, uint64_t seed, size_t nevents, int plants)
+static __attribute__((unused)) void sim_generate(struct sim *s, uint64_t seed, size_t nevents,
+                                                 int plants)
 {
     int proc = 0;
 

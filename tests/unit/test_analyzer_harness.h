@@ -61,7 +61,8 @@ static __attribute__((unused)) void harness_extra(struct event *e, const char *e
 }
 
 /* Creates a fresh store at path holding evs[n]. Returns the store (open). */
-static __attribute__((unused)) struct store *harness_store(const char *path, const struct ev *evs, size_t n)
+static __attribute__((unused)) struct store *harness_store(const char *path, const struct ev *evs,
+                                                           size_t n)
 {
     struct store *st;
     char err[512];
@@ -136,7 +137,8 @@ static __attribute__((unused)) int harness_cmp(const void *a, const void *b)
  * Findings as sorted "kind@loc" or "kind@loc<relatedloc" strings (owned, NULL-terminated
  * array). Kinds starting with one of the ignore prefixes (comma list, may be NULL) are left out.
  */
-static __attribute__((unused)) char **harness_findings(struct store *st, const char *ignore, size_t *n)
+static __attribute__((unused)) char **harness_findings(struct store *st, const char *ignore,
+                                                       size_t *n)
 {
     sqlite3_stmt *q;
     char **v = NULL;

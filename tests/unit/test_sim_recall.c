@@ -101,9 +101,9 @@ int main(void)
         printf("%-36s %8zu %8zu %8zu %8.1f%% %6.1f%%\n", name, planted, found, tp,
                found ? 100.0 * (double)tp / (double)found : 100.0,
                planted ? 100.0 * (double)tp / (double)planted : 0.0);
-        CHECK(planted > 0);      /* every kind has ground truth */
-        CHECK_INT(tp, planted);  /* recall 100 % */
-        CHECK_INT(found, tp);    /* precision 100 % */
+        CHECK(planted > 0);     /* every kind has ground truth */
+        CHECK_INT(tp, planted); /* recall 100 % */
+        CHECK_INT(found, tp);   /* precision 100 % */
     }
 
     for (i = 0; i < nwant; i++)
