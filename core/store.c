@@ -119,6 +119,8 @@ static const struct store_index store_indexes[] = {
 #define STORE_BATCH_ROWS 5000
 #define STORE_BULK_BATCH_ROWS 50000
 #define STORE_BATCH_MS 1000
+/* How long a writer waits in all for another writer's lock before giving up. */
+#define STORE_WRITER_WAIT_MS 180000
 /* Page cache: normally, and during a bulk load into a big store (KB, for the pragma). */
 #define STORE_CACHE_KB "65536"
 #define STORE_BULK_CACHE_KB "196608"
@@ -198,12 +200,12 @@ static int db_prepare(struct store *st, const char *what, const char *sql, sqlit
 
     *out = NULL;
     if (fault_hit()) {
-        set_err(st, "%s: injected fault (store_fault_after)", what);
+        set_err(st, "%s: %s: injected fault (store_fault_after)", st->path, what);
         return ES_ESTORE;
     }
     rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
     if (rc != SQLITE_OK) {
-        set_err(st, "%s: %s", what, sqlite3_errmsg(st->db));
+        set_err(st, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
         return ES_ESTORE;
     }
     return ES_OK;
@@ -218,7 +220,7 @@ static int db_step(struct store *st, const char *what, sqlite3_stmt *s, int *row
         *row = 0;
     if (fault_hit()) {
         sqlite3_reset(s);
-        set_err(st, "%s: injected fault (store_fault_after)", what);
+        set_err(st, "%s: %s: injected fault (store_fault_after)", st->path, what);
         return ES_ESTORE;
     }
     rc = sqlite3_step(s);
@@ -230,7 +232,7 @@ static int db_step(struct store *st, const char *what, sqlite3_stmt *s, int *row
         sqlite3_reset(s);
         return ES_OK;
     }
-    set_err(st, "%s: %s", what, sqlite3_errmsg(st->db));
+    set_err(st, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
     sqlite3_reset(s);
     return ES_ESTORE;
 }
@@ -239,15 +241,27 @@ static int db_step(struct store *st, const char *what, sqlite3_stmt *s, int *row
 static int db_exec(struct store *st, const char *what, const char *sql)
 {
     char *msg = NULL;
-    int rc;
+    int rc, waited = 0;
 
     if (fault_hit()) {
-        set_err(st, "%s: injected fault (store_fault_after)", what);
+        set_err(st, "%s: %s: injected fault (store_fault_after)", st->path, what);
         return ES_ESTORE;
     }
     rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+    /*
+     * Another writer (a second ingest, a tap) holds the write lock: each attempt waits the
+     * busy timeout (5 s); a writer keeps waiting up to STORE_WRITER_WAIT_MS in all rather
+     * than fail, since the other one's transactions are short but its index builds are not.
+     */
+    while ((rc & 0xff) == SQLITE_BUSY && waited < STORE_WRITER_WAIT_MS &&
+           !(st->flags & STORE_READONLY)) {
+        sqlite3_free(msg);
+        msg = NULL;
+        waited += 5000;
+        rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+    }
     if (rc != SQLITE_OK) {
-        set_err(st, "%s: %s", what, msg ? msg : sqlite3_errmsg(st->db));
+        set_err(st, "%s: %s: %s", st->path, what, msg ? msg : sqlite3_errmsg(st->db));
         sqlite3_free(msg);
         return ES_ESTORE;
     }
@@ -523,12 +537,31 @@ static int create_indexes(struct store *st)
  * inside it, so two processes creating one store at once do not both migrate), and
  * recreates indexes a crashed bulk load left deferred.
  */
-static int migrate(struct store *st)
+/* 1 when a bulk load left indexes deferred and its process is gone. */
+static int deferred_orphaned(sqlite3 *db)
 {
-    char ver[32], app[64], deferred[32], stamp[32];
+    char deferred[32];
+    long pid;
+
+    if (meta_get(db, "indexes_deferred", deferred, sizeof deferred) != SQLITE_OK ||
+        deferred[0] == '\0')
+        return 0;
+    pid = atol(deferred);
+    return pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH);
+}
+
+static int migrate(struct store *st, int seen_version)
+{
+    char ver[32], app[64], stamp[32];
     int rc, v = 0;
     size_t i;
 
+    /*
+     * Already current and nothing to repair: no write transaction, so opening never waits
+     * for another writer's lock (a tap must subscribe at once, not after an index build).
+     */
+    if (seen_version == STORE_SCHEMA_VERSION && !deferred_orphaned(st->db))
+        return ES_OK;
     rc = txn_begin(st);
     if (rc != ES_OK)
         return rc;
@@ -587,16 +620,12 @@ static int migrate(struct store *st)
             goto fail;
     }
     /* A bulk load whose process is gone left the indexes dropped: rebuild them. */
-    if (meta_get(st->db, "indexes_deferred", deferred, sizeof deferred) == SQLITE_OK &&
-        deferred[0] != '\0') {
-        long pid = atol(deferred);
-        if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) {
-            rc = create_indexes(st);
-            if (rc == ES_OK)
-                rc = meta_delete(st, "indexes_deferred");
-            if (rc != ES_OK)
-                goto fail;
-        }
+    if (deferred_orphaned(st->db)) {
+        rc = create_indexes(st);
+        if (rc == ES_OK)
+            rc = meta_delete(st, "indexes_deferred");
+        if (rc != ES_OK)
+            goto fail;
     }
     return store_commit(st);
 fail:
@@ -717,14 +746,14 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err, 
                          " PRAGMA journal_size_limit = 67108864;"
                          " PRAGMA foreign_keys = OFF");
         if (rc == ES_OK)
-            rc = migrate(st);
+            rc = migrate(st, version);
         if (rc == ES_OK)
             rc = prepare_writers(st);
     } else {
         rc = db_exec(st, "configure store", "PRAGMA cache_size = -32768; PRAGMA query_only = 1");
     }
     if (rc != ES_OK) {
-        snprintf(err, errlen, "cannot open store %s: %s.", path, st->err);
+        snprintf(err, errlen, "cannot open store: %s.", st->err);
         store_free(st);
         return rc;
     }
