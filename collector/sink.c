@@ -6,6 +6,7 @@
  * writer drops what is queued. Without a thread (pthread_create failed) it stores inline.
  */
 #include "collector/sink.h"
+#include "collector/redact.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -442,6 +443,13 @@ int sink_event_take(struct sink *s, struct event *ev)
     it.origin = s->origin;
     it.ev = *ev;
     event_init(ev);
+    if (s->redact != NULL && it.ev.data != NULL && !s->no_payload) {
+        int rc = redact_apply(s->redact, &it.ev); /* before the writer hashes data */
+        if (rc != ES_OK) {
+            event_done(&it.ev);
+            return rc;
+        }
+    }
     return enqueue(s, &it);
 }
 

@@ -23,6 +23,8 @@
 #include "core/event.h"
 #include "core/store.h"
 
+struct redact;
+
 struct sink_counts {
     uint64_t stored;   /* new observations written */
     uint64_t present;  /* already in the store (same origin and location) */
@@ -42,6 +44,7 @@ struct sink {
     void *reject_ctx;
     volatile sig_atomic_t *stop;      /* set to non-zero (SIGINT) to make collectors stop */
     unsigned no_payload : 1;          /* --no-payload: drop data before storing */
+    const struct redact *redact;      /* --redact: hash chosen payload values; may be NULL */
     void *priv;                       /* implementation state (writer thread) */
 };
 
