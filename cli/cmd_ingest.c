@@ -10,6 +10,7 @@
 
 #include "cli/cmd.h"
 #include "collector/file.h"
+#include "collector/redact.h"
 #include "collector/sink.h"
 #include "core/envelope.h"
 
@@ -139,6 +140,7 @@ static int exec_ingest(int argc, char **argv, const char *db)
 {
     struct file_ingest fi;
     struct envelope_map *map = NULL;
+    struct redact *red = NULL;
     struct store *st = NULL;
     struct sink sink;
     struct ui u;
@@ -192,6 +194,15 @@ static int exec_ingest(int argc, char **argv, const char *db)
             if (!parse_size(v, &sz) || sz > 100000)
                 goto badsize;
             fi.max_depth = sz;
+        } else if ((v = opt_value(argc, argv, &i, "--redact", &missing)) != NULL) {
+            if (red != NULL) {
+                cli_error("ingest", "--redact given twice (list the paths with commas)");
+                goto usage;
+            }
+            if (redact_parse(v, &red, err, sizeof err) != ES_OK) {
+                cli_error("ingest", "%s", err);
+                goto usage;
+            }
         } else if (strcmp(a, "--no-payload") == 0) {
             no_payload = 1;
         } else if (missing) {
@@ -215,6 +226,16 @@ static int exec_ingest(int argc, char **argv, const char *db)
 
     if (cli_open_store("ingest", db, STORE_CREATE, &st) != CLI_EXIT_OK) {
         envelope_map_free(map);
+        redact_free(red);
+        free(paths);
+        return CLI_EXIT_INPUT;
+    }
+    if (red != NULL && !no_payload && (rc = redact_setup_key(red, st)) != ES_OK) {
+        cli_error("ingest", "--redact: no key: %s: store %s: %s", es_strerror(rc), db,
+                  sqlite3_errmsg(store_db(st)));
+        store_close(st);
+        envelope_map_free(map);
+        redact_free(red);
         free(paths);
         return CLI_EXIT_INPUT;
     }
@@ -230,6 +251,7 @@ static int exec_ingest(int argc, char **argv, const char *db)
     sink_init(&sink, st);
     sink.map = map;
     sink.no_payload = no_payload ? 1 : 0;
+    sink.redact = red;
     sink.on_reject = on_reject;
     sink.reject_ctx = &u;
     stop_flag = 0;
@@ -293,6 +315,7 @@ static int exec_ingest(int argc, char **argv, const char *db)
 
     store_close(st);
     envelope_map_free(map);
+    redact_free(red);
     free(paths);
     if (rc == ES_EINTERRUPTED)
         exit_code = CLI_EXIT_INTERRUPTED;
@@ -307,13 +330,14 @@ badsize:
 usage:
     cli_usage(&cmd_ingest_entry, stderr);
     envelope_map_free(map);
+    redact_free(red);
     free(paths);
     return CLI_EXIT_USAGE;
 }
 
 const struct cmd_entry cmd_ingest_entry = {
     "ingest",
-    "[--format F] [--map FILE] [--no-payload] [--max-line N] [--max-element N] "
+    "[--format F] [--map FILE] [--no-payload] [--redact PATH[,PATH...]] [--max-line N] [--max-element N] "
     "[--max-depth N] PATH...|-",
     "read events from log files, JSON documents, captures and broker dumps",
     "Reads every PATH (files; folders, walked recursively in sorted order, hidden\n"
@@ -340,7 +364,15 @@ const struct cmd_entry cmd_ingest_entry = {
     "                    kcat      `kcat -C -J` output\n"
     "                    mosquitto-json  `mosquitto_sub -F %j` output\n"
     "  --map FILE        extra field spellings: {\"correlation\": [\"ctx.corr\"], ...}\n"
-    "  --no-payload      do not store event payloads (data)\n"
+    "  --no-payload      do not store event payloads (data): only the envelope\n"
+    "  --redact PATH[,PATH...]\n"
+    "                    store a keyed hash instead of each named payload value:\n"
+    "                    data (all of it), data.card.number (or card.number),\n"
+    "                    data.items.*.sku (* = any key or array element); values\n"
+    "                    become \"redacted:hmac-sha256:<32 hex>\", equal values stay\n"
+    "                    equal so duplicates are still found. Key: the environment\n"
+    "                    variable EVENTSCOPE_REDACT_KEY, else a random key kept in\n"
+    "                    the store (meta redact_key)\n"
     "  --max-line N      longer lines are rejected (line_too_long) and skipped\n"
     "                    without being buffered (default 1M)\n"
     "  --max-element N   larger elements of JSON documents are rejected (default 16M)\n"
