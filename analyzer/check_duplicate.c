@@ -227,6 +227,12 @@ void check_duplicate_finish(struct actx *a)
         while ((rc = sqlite3_step(q)) == SQLITE_ROW)
             proc_add_row(a, &p, q);
         sqlite3_reset(q);
+        if (rc != SQLITE_DONE) {
+            a->rc = ES_ESTORE;
+            snprintf(a->err, a->errlen, "re-reading id %s: %s", a->split[i],
+                     sqlite3_errmsg(a->db));
+            break;
+        }
         if (p.nobs > 1) {
             proc_build_nodes(&p);
             seqs = xreallocarray(seqs, p.nobs, sizeof *seqs);

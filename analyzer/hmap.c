@@ -73,28 +73,26 @@ void *hmap_get(const struct hmap *m, uint64_t key)
 
 static void grow(struct hmap *m)
 {
-    struct hmap bigger;
-    size_t i;
+    size_t cap = m->cap * 2, i;
+    uint64_t *keys = xcalloc(cap, sizeof *keys);
+    uint8_t *vals = m->vsize ? xcalloc(cap, m->vsize) : NULL;
 
-    bigger.vsize = m->vsize;
-    bigger.cap = m->cap * 2;
-    bigger.n = m->n;
-    bigger.keys = xcalloc(bigger.cap, sizeof *bigger.keys);
-    bigger.vals = m->vsize ? xcalloc(bigger.cap, m->vsize) : NULL;
     for (i = 0; i < m->cap; i++) {
         size_t j;
         if (m->keys[i] == 0)
             continue;
-        j = slot_of(m->keys[i], bigger.cap);
-        while (bigger.keys[j] != 0)
-            j = (j + 1) & (bigger.cap - 1);
-        bigger.keys[j] = m->keys[i];
+        j = slot_of(m->keys[i], cap);
+        while (keys[j] != 0)
+            j = (j + 1) & (cap - 1);
+        keys[j] = m->keys[i];
         if (m->vsize)
-            memcpy(bigger.vals + j * m->vsize, m->vals + i * m->vsize, m->vsize);
+            memcpy(vals + j * m->vsize, m->vals + i * m->vsize, m->vsize);
     }
     free(m->keys);
     free(m->vals);
-    *m = bigger;
+    m->keys = keys;
+    m->vals = vals;
+    m->cap = cap;
 }
 
 void *hmap_put(struct hmap *m, uint64_t key, int *added)
