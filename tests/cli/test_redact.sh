@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# ingest --redact / --no-payload through the real binary: the raw private values appear
+# nowhere in the store files, their keyed hashes do, duplicates are still found over
+# redacted fields (exact, semantic, id collision), the key is kept per store and
+# EVENTSCOPE_REDACT_KEY overrides it, --no-payload keeps no data at all.
+# Needs ES_BIN (ctest sets it) and sqlite3.
+set -u
+BIN=${ES_BIN:?ES_BIN not set}
+T=$(mktemp -d /tmp/es_redact_test.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+unset EVENTSCOPE_REDACT_KEY
+fails=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fails=$((fails + 1)); }
+expect() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: got '$2', want '$3'"; fi; }
+q() { sqlite3 -batch -noheader "$1" "$2"; }
+# absent NAME DB TEXT...: none of TEXT in the store's files (after a checkpoint)
+absent() {
+    local name=$1 db=$2 t f hit=0
+    shift 2
+    q "$db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+    for t in "$@"; do
+        for f in "$db" "$db-wal" "$db-journal"; do
+            [ -e "$f" ] || continue
+            if grep -aqF -- "$t" "$f"; then
+                bad "$name: '$t' found in $f"
+                hit=1
+            fi
+        done
+    done
+    [ $hit = 0 ] && ok "$name"
+}
+
+ev() { # id email card-number [type]
+    printf '{"id":"%s","type":"%s","source":"shop","subject":"o-1","correlationid":"c-1",' \
+        "$1" "${4:-OrderPlaced}"
+    printf '"time":"2026-03-15T10:30:00Z","data":{"customer":{"email":"%s","name":"Ann"},' "$2"
+    printf '"card":{"number":"%s","exp":"12/29"},"items":[{"sku":"SKU-7"}],"total":12}}\n' \
+        "$3"
+}
+
+# --- 1. two identical events (a retry), a semantic duplicate, an id collision ---------------
+{
+    ev e1 ann.secret@example.com 4111222233334444
+    ev e1 ann.secret@example.com 4111222233334444
+    ev e2 ann.secret@example.com 4111222233334444
+    ev e3 bob.hidden@example.com 5500666677778888 PaymentAuthorised
+    ev e3 carl.private@example.com 5500666677778888 PaymentAuthorised
+} >in.jsonl
+"$BIN" -d s.db ingest --redact data.customer.email,data.card in.jsonl 2>err.txt
+expect "ingest exit 0" $? 0
+expect "5 events stored" "$(q s.db 'SELECT count(*) FROM events')" 5
+absent "raw emails and card numbers are nowhere in the store" s.db \
+    ann.secret bob.hidden carl.private 4111222233334444 5500666677778888 \
+    "$(printf '4111222233334444' | od -An -tx1 | tr -d ' \n')"
+expect "emails replaced by hashes" \
+    "$(q s.db "SELECT count(*) FROM events WHERE json_extract(data,'\$.customer.email') LIKE 'redacted:hmac-sha256:%'")" 5
+expect "card objects replaced by hashes" \
+    "$(q s.db "SELECT count(*) FROM events WHERE json_type(data,'\$.card') = 'text' AND length(json_extract(data,'\$.card')) = 53")" 5
+expect "other fields kept" "$(q s.db "SELECT DISTINCT json_extract(data,'\$.customer.name') FROM events")" Ann
+expect "unlisted paths kept" "$(q s.db "SELECT json_extract(data,'\$.items[0].sku') FROM events WHERE location LIKE '%:1'")" SKU-7
+expect "same value, same hash" \
+    "$(q s.db "SELECT count(DISTINCT json_extract(data,'\$.customer.email')) FROM events WHERE event_id IN ('e1','e2')")" 1
+expect "different value, different hash" \
+    "$(q s.db "SELECT count(DISTINCT json_extract(data,'\$.customer.email')) FROM events WHERE event_id = 'e3'")" 2
+expect "payload_hash equal for the identical events" \
+    "$(q s.db "SELECT count(DISTINCT payload_hash) FROM events WHERE event_id = 'e1'")" 1
+expect "payload_hash is of the redacted data" \
+    "$(q s.db "SELECT count(DISTINCT payload_hash) FROM events WHERE event_id = 'e3'")" 2
+KEY=$(q s.db "SELECT value FROM meta WHERE key = 'redact_key'")
+expect "a 32-byte key kept in meta" "${#KEY}" 64
+
+"$BIN" -d s.db analyze >an.txt 2>&1
+grep -q '^duplicate.exact' an.txt && ok "analyze: duplicate.exact over redacted fields" ||
+    { bad "no duplicate.exact:"; sed 's/^/    /' an.txt; }
+grep -q '^duplicate.semantic' an.txt && ok "analyze: duplicate.semantic over redacted fields" ||
+    { bad "no duplicate.semantic:"; sed 's/^/    /' an.txt; }
+grep -q '^duplicate.id_collision' an.txt && ok "analyze: id_collision (the redacted values differ)" ||
+    { bad "no duplicate.id_collision:"; sed 's/^/    /' an.txt; }
+if grep -aqF -e ann.secret -e 4111222233334444 an.txt; then bad "analyze prints raw values"; else ok "analyze shows no raw values"; fi
+
+# --- 2. the key: kept across runs on one store, different per store, env overrides --------
+ev e9 ann.secret@example.com 4111222233334444 >one.jsonl
+h() { q "$1" "SELECT json_extract(data,'\$.customer.email') FROM events WHERE event_id = '$2'"; }
+"$BIN" -d s.db ingest --redact customer.email one.jsonl 2>/dev/null
+expect "same store, later run: same hash" "$(h s.db e9)" "$(h s.db e1 | head -1)"
+"$BIN" -d t.db ingest --redact customer.email one.jsonl 2>/dev/null
+T1=$(h t.db e9)
+case $T1 in redacted:hmac-sha256:*) ok "other store: redacted";; *) bad "other store: '$T1'";; esac
+[ "$T1" != "$(h s.db e9)" ] && ok "other store: other key, other hash" || bad "stores share a hash"
+EVENTSCOPE_REDACT_KEY=team-secret "$BIN" -d u.db ingest --redact customer.email one.jsonl 2>/dev/null
+EVENTSCOPE_REDACT_KEY=team-secret "$BIN" -d v.db ingest --redact customer.email one.jsonl 2>/dev/null
+E1=$(h u.db e9)
+expect "EVENTSCOPE_REDACT_KEY: same hash on two stores" "$E1" "$(h v.db e9)"
+[ "$E1" != "$(h s.db e9)" ] && ok "EVENTSCOPE_REDACT_KEY overrides the store key" || bad "env key ignored"
+expect "no key kept when the env gives one" "$(q u.db "SELECT count(*) FROM meta WHERE key='redact_key'")" 0
+
+# --- 3. all of it: data ------------------------------------------------------------------
+"$BIN" -d w.db ingest --redact data in.jsonl 2>/dev/null
+absent "--redact data: nothing of the payload stored" w.db ann.secret 4111222233334444 SKU-7 '"Ann"'
+expect "--redact data: data is one hash string" \
+    "$(q w.db "SELECT count(*) FROM events WHERE json_type(data) = 'text' AND json_extract(data,'\$') LIKE 'redacted:hmac-sha256:%'")" 5
+"$BIN" -d w.db analyze >an2.txt 2>&1
+grep -q '^duplicate.exact' an2.txt && ok "--redact data: duplicate.exact still found" ||
+    { bad "--redact data: no duplicate.exact:"; sed 's/^/    /' an2.txt; }
+
+# --- 4. --no-payload keeps no data at all ------------------------------------------------
+"$BIN" -d n.db ingest --no-payload in.jsonl 2>/dev/null
+expect "--no-payload exit 0, events stored" "$(q n.db 'SELECT count(*) FROM events')" 5
+expect "--no-payload: no data" "$(q n.db 'SELECT count(*) FROM events WHERE data IS NOT NULL')" 0
+absent "--no-payload: no payload bytes in the store" n.db ann.secret 4111222233334444 SKU-7
+"$BIN" -d n2.db ingest --no-payload --redact data.card in.jsonl 2>/dev/null
+expect "--no-payload wins over --redact" "$(q n2.db 'SELECT count(*) FROM events WHERE data IS NOT NULL')" 0
+
+# --- 5. usage errors ----------------------------------------------------------------------
+for spec in "" "a..b" "data.card," ; do
+    "$BIN" -d x.db ingest --redact "$spec" in.jsonl >/dev/null 2>e.txt
+    expect "--redact '$spec' is a usage error" $? 2
+done
+"$BIN" -d x.db ingest --redact >/dev/null 2>&1
+expect "--redact without a value is a usage error" $? 2
+"$BIN" ingest --help | grep -q -- '--redact PATH' && ok "--help documents --redact" || bad "--help lacks --redact"
+
+echo "$fails failed"
+[ $fails = 0 ]
