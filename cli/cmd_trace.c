@@ -57,6 +57,16 @@ static json_t *trace_vclock_json(const char *vc)
     return j ? j : trace_out_jstr(vc);
 }
 
+/* Orders [cause_seq, effect_seq] pairs by cause, then effect. */
+static int trace_edge_cmp(const void *x, const void *y)
+{
+    const int64_t *a = x, *b = y;
+
+    if (a[0] != b[0])
+        return a[0] < b[0] ? -1 : 1;
+    return a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
 static int trace_json(const struct trace_graph *g, const char *cid)
 {
     json_t *doc = json_object(), *events = json_array(), *edges = json_array();
@@ -106,13 +116,7 @@ static int trace_json(const struct trace_graph *g, const char *cid)
                 pairs[e][1] = g->obs[i].seq;
                 e++;
             }
-        /* Insertion sort by cause is fine for the sizes a person traces; stable on effect. */
-        for (i = 1; i < e; i++)
-            for (k = i; k > 0 && pairs[k - 1][0] > pairs[k][0]; k--) {
-                int64_t a = pairs[k][0], b = pairs[k][1];
-                pairs[k][0] = pairs[k - 1][0], pairs[k][1] = pairs[k - 1][1];
-                pairs[k - 1][0] = a, pairs[k - 1][1] = b;
-            }
+        qsort(pairs, e, sizeof *pairs, trace_edge_cmp);
         for (i = 0; i < e; i++) {
             json_t *p = json_array();
             json_array_append_new(p, json_integer((json_int_t)pairs[i][0]));
@@ -218,7 +222,7 @@ static void trace_header(const struct trace_graph *g, const char *cid,
 /* Tree prefix of node n: "│  " / "   " per ancestor level, then "├─ " / "└─ ". */
 static void trace_prefix(const struct trace_graph *g, size_t n, char *buf, size_t len)
 {
-    size_t chain[256], nchain = 0, i, k;
+    size_t chain[256], nchain = 0, i;
     size_t o = 0;
     long cur = (long)n;
 
@@ -231,14 +235,7 @@ static void trace_prefix(const struct trace_graph *g, size_t n, char *buf, size_
         cur = g->nodes[cur].parent;
     }
     for (i = nchain; i-- > 0;) {
-        size_t me = chain[i];
-        const struct trace_node *p = &g->nodes[g->nodes[me].parent];
-        int last = 1;
-        for (k = 0; k < p->nkids; k++)
-            if (p->kids[k] == me) {
-                last = k + 1 == p->nkids;
-                break;
-            }
+        int last = g->nodes[chain[i]].last_kid;
         if (i == 0)
             o += (size_t)snprintf(buf + o, len > o ? len - o : 0, "%s", last ? "└─ " : "├─ ");
         else
@@ -428,7 +425,8 @@ static int trace_timeline(const struct trace_graph *g, const char *cid,
                           const struct trace_style *ts)
 {
     int cols = trace_out_cols(stdout, TRACE_TIMELINE_COLS), cw, x, xc, xe, width;
-    size_t *rows = xcalloc(g->nnodes ? g->nnodes : 1, sizeof *rows), i;
+    const size_t *rows = g->bytime;
+    size_t i;
     struct trace_row r;
     int64_t prev = ES_TIME_NONE;
     char when[40], delta[40], label[512], sight[256];
@@ -474,30 +472,6 @@ static int trace_timeline(const struct trace_graph *g, const char *cid,
     row_print(&r, ts);
     row_reset(&r, g, cw, "│");
     row_print(&r, ts);
-
-    for (i = 0; i < g->nnodes; i++)
-        rows[i] = i;
-    {
-        /* Rows in time order: the order of g->roots' comparison, reused via the tree order
-         * sorted by time. */
-        size_t a, b;
-        for (a = 1; a < g->nnodes; a++)
-            for (b = a; b > 0; b--) {
-                const struct trace_node *p = &g->nodes[rows[b - 1]], *q = &g->nodes[rows[b]];
-                int later;
-                if ((p->time_us == ES_TIME_NONE) != (q->time_us == ES_TIME_NONE))
-                    later = p->time_us == ES_TIME_NONE;
-                else if (p->time_us != q->time_us)
-                    later = p->time_us > q->time_us;
-                else
-                    later = g->obs[p->obs[0]].seq > g->obs[q->obs[0]].seq;
-                if (!later)
-                    break;
-                size_t t = rows[b];
-                rows[b] = rows[b - 1];
-                rows[b - 1] = t;
-            }
-    }
 
     for (i = 0; i < g->nnodes; i++) {
         const struct trace_node *nd = &g->nodes[rows[i]];
@@ -603,7 +577,6 @@ static int trace_timeline(const struct trace_graph *g, const char *cid,
     row_print(&r, ts);
     free(r.cell);
     free(r.sgr);
-    free(rows);
     return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_INPUT;
 }
 

@@ -187,41 +187,56 @@ void trace_graph_build(struct trace_graph *g)
      * unvisited event until one repeats: that is on the cycle; its earliest member becomes
      * a root marked cycle, and its edge into the cycle is left out of the tree.
      */
-    while (norder < g->nnodes) {
-        size_t *left = xcalloc(g->nnodes, sizeof *left), nleft = 0, n, best;
-        unsigned char *onpath = xcalloc(g->nnodes, 1);
+    {
+        /* Candidates by time, scanned once; path marks are stamped, never cleared. */
+        size_t *cand = xcalloc(g->nnodes ? g->nnodes : 1, sizeof *cand), ci = 0, n, best;
+        size_t *onpath = xcalloc(g->nnodes ? g->nnodes : 1, sizeof *onpath), stamp = 0;
         for (i = 0; i < g->nnodes; i++)
-            if (!seen[i])
-                left[nleft++] = i;
-        qsort(left, nleft, sizeof(size_t), node_cmp);
-        for (n = left[0]; !onpath[n]; n = (size_t)g->nodes[n].parent)
-            onpath[n] = 1;
-        /* n is on the cycle; find the cycle's earliest member. */
-        best = n;
-        for (k = (size_t)g->nodes[n].parent; k != n; k = (size_t)g->nodes[k].parent)
-            if (node_cmp(&k, &best) < 0)
-                best = k;
-        g->nodes[best].cycle = 1;
-        /* Drop best from its cause's effects so the walk does not re-enter it. */
-        {
-            struct trace_node *p = &g->nodes[g->nodes[best].parent];
-            for (k = 0; k < p->nkids; k++)
-                if (p->kids[k] == best) {
-                    memmove(p->kids + k, p->kids + k + 1, (p->nkids - k - 1) * sizeof(size_t));
-                    p->nkids--;
-                    break;
-                }
+            cand[i] = i;
+        qsort(cand, g->nnodes, sizeof(size_t), node_cmp);
+        while (norder < g->nnodes) {
+            while (seen[cand[ci]])
+                ci++;
+            stamp++;
+            for (n = cand[ci]; onpath[n] != stamp; n = (size_t)g->nodes[n].parent)
+                onpath[n] = stamp;
+            /* n is on the cycle; find the cycle's earliest member. */
+            best = n;
+            for (k = (size_t)g->nodes[n].parent; k != n; k = (size_t)g->nodes[k].parent)
+                if (node_cmp(&k, &best) < 0)
+                    best = k;
+            g->nodes[best].cycle = 1;
+            /* Drop best from its cause's effects so the walk does not re-enter it. */
+            {
+                struct trace_node *p = &g->nodes[g->nodes[best].parent];
+                for (k = 0; k < p->nkids; k++)
+                    if (p->kids[k] == best) {
+                        memmove(p->kids + k, p->kids + k + 1,
+                                (p->nkids - k - 1) * sizeof(size_t));
+                        p->nkids--;
+                        break;
+                    }
+            }
+            g->roots[g->nroots++] = best;
+            walk(g, best, seen, &norder, stack);
         }
-        g->roots[g->nroots++] = best;
-        walk(g, best, seen, &norder, stack);
-        free(left);
+        free(cand);
         free(onpath);
     }
+    /* Walk again with every root in time order, cycle roots included. */
     qsort(g->roots, g->nroots, sizeof(size_t), node_cmp);
+    memset(seen, 0, g->nnodes ? g->nnodes : 1);
+    norder = 0;
+    for (i = 0; i < g->nroots; i++)
+        walk(g, g->roots[i], seen, &norder, stack);
 
     /* Services by first appearance in time: the timeline's columns. */
+    for (i = 0; i < g->nnodes; i++)
+        if (g->nodes[i].nkids > 0)
+            g->nodes[g->nodes[i].kids[g->nodes[i].nkids - 1]].last_kid = 1;
     {
         size_t *bytime = xcalloc(g->nnodes ? g->nnodes : 1, sizeof *bytime);
+        g->bytime = bytime;
         for (i = 0; i < g->nnodes; i++)
             bytime[i] = i;
         qsort(bytime, g->nnodes, sizeof(size_t), node_cmp);
@@ -238,7 +253,6 @@ void trace_graph_build(struct trace_graph *g)
                 g->sources[g->nsources++] = xstrdup(src);
             nd->column = (long)k;
         }
-        free(bytime);
     }
     free(seen);
     free(stack);
@@ -371,6 +385,7 @@ void trace_graph_done(struct trace_graph *g)
     free(g->nodes);
     free(g->roots);
     free(g->order);
+    free(g->bytime);
     free(g->sources);
     memset(g, 0, sizeof *g);
 }

@@ -42,6 +42,7 @@ struct trace_node {
     int orphan;          /* carries a causation ID naming no event of this process */
     int cycle;           /* root chosen to break a causation cycle (parent still set) */
     int depth;           /* 0 for roots */
+    int last_kid;        /* the last of its cause's effects (tree drawing) */
     size_t *kids;        /* effects, by (time, first seq); cycle-breaking edges excluded */
     size_t nkids, capkids;
     int64_t time_us;     /* producer time, else observed, of the first observation */
@@ -56,6 +57,7 @@ struct trace_graph {
     size_t *roots;            /* by (time, first seq) */
     size_t nroots;
     size_t *order;            /* nodes in depth-first pre-order (the tree's line order) */
+    size_t *bytime;           /* nodes by (time, first seq): the timeline's row order */
     char **sources;           /* distinct sources by first appearance in time; owned */
     size_t nsources;
 };
