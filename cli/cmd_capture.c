@@ -15,6 +15,7 @@
 #include "collector/pcap/decoders.h"
 #include "collector/pcap/live.h"
 #include "collector/pcap/pcapsrc.h"
+#include "collector/redact.h"
 #include "collector/sink.h"
 #include "core/timeparse.h"
 
@@ -123,7 +124,8 @@ static int exec_capture(int argc, char **argv, const char *db)
     struct live_opts lo;
     struct pcapsrc_opts lim;
     const char *file = NULL;
-    int dry = 0, i, rc, exit_code;
+    int dry = 0, no_payload = 0, i, rc, exit_code;
+    struct redact *red = NULL;
     struct store *st = NULL;
     struct sink sink;
     struct ui u;
@@ -147,7 +149,7 @@ static int exec_capture(int argc, char **argv, const char *db)
                     strcmp(a, "--duration") == 0 || strcmp(a, "--snaplen") == 0 ||
                     strcmp(a, "-s") == 0 || strcmp(a, "--port") == 0 ||
                     strcmp(a, "--flow-mem") == 0 || strcmp(a, "--total-mem") == 0 ||
-                    strcmp(a, "--idle") == 0;
+                    strcmp(a, "--idle") == 0 || strcmp(a, "--redact") == 0;
         if (takes && v == NULL) {
             cli_error("capture", "%s needs a value", a);
             goto usage;
@@ -201,6 +203,18 @@ static int exec_capture(int argc, char **argv, const char *db)
                 goto usage;
             }
             lim.idle_us = (int64_t)(s * 1e6);
+        } else if (strcmp(a, "--redact") == 0) {
+            if (red != NULL) {
+                cli_error("capture", "--redact given twice (list the paths with commas)");
+                goto usage;
+            }
+            if (redact_parse(v, &red, err, sizeof err) != ES_OK) {
+                cli_error("capture", "%s", err);
+                goto usage;
+            }
+        } else if (strcmp(a, "--no-payload") == 0) {
+            no_payload = 1;
+            continue;
         } else if (strcmp(a, "--dry-run") == 0) {
             dry = 1;
             continue;
@@ -223,9 +237,20 @@ static int exec_capture(int argc, char **argv, const char *db)
     }
     lo.lim = lim;
 
-    if (!dry && (rc = cli_open_store("capture", db, STORE_CREATE, &st)) != CLI_EXIT_OK)
+    if (!dry && (rc = cli_open_store("capture", db, STORE_CREATE, &st)) != CLI_EXIT_OK) {
+        redact_free(red);
         return rc;
+    }
+    if (!dry && red != NULL && !no_payload && (rc = redact_setup_key(red, st)) != ES_OK) {
+        cli_error("capture", "--redact: no key: %s: %s", es_strerror(rc),
+                  sqlite3_errmsg(store_db(st)));
+        store_close(st);
+        redact_free(red);
+        return CLI_EXIT_INPUT;
+    }
     sink_init(&sink, st);
+    sink.no_payload = no_payload ? 1 : 0;
+    sink.redact = dry ? NULL : red;
     sink.on_reject = on_reject;
     sink.reject_ctx = &u;
     stop_flag = 0;
@@ -281,6 +306,7 @@ static int exec_capture(int argc, char **argv, const char *db)
     summary(file ? file : lo.iface, &stats, &sink, &u, dry, now_s() - t0,
             rc == ES_EINTERRUPTED);
     store_close(st);
+    redact_free(red);
     if (rc == ES_EINTERRUPTED)
         exit_code = CLI_EXIT_INTERRUPTED;
     else if (rc == ES_EUSAGE)
@@ -293,13 +319,14 @@ static int exec_capture(int argc, char **argv, const char *db)
 
 usage:
     cli_usage(&cmd_capture_entry, stderr);
+    redact_free(red);
     return CLI_EXIT_USAGE;
 }
 
 const struct cmd_entry cmd_capture_entry = {
     "capture",
     "-i IFACE [-f BPF] [--count N] [--duration S] [--snaplen N] [--port P=PROTO]... | -r FILE "
-    "[--dry-run]",
+    "[--dry-run] [--no-payload] [--redact PATH[,PATH...]]",
     "decode events from live traffic (libpcap) or a capture file",
     "Reads HTTP/1.x, Kafka, AMQP 0-9-1, MQTT 3.1.1/5 and NATS traffic, reassembling TCP,\n"
     "and stores every event found (CloudEvents bindings or JSON bodies) with its frame\n"
@@ -318,7 +345,14 @@ const struct cmd_entry cmd_capture_entry = {
     "  --idle S          close connections silent for S seconds (default 300)\n"
     "  -r FILE           read a pcap/pcapng file (.gz too) instead of an interface\n"
     "  --dry-run         with -r: decode and count, store nothing\n"
-    "  -q, --quiet       do not print each reject\n\n"
+    "  -q, --quiet       do not print each reject\n"
+    "  --no-payload      do not store event payloads (data): only the envelope\n"
+    "  --redact PATH[,PATH...]\n"
+    "                    store a keyed hash instead of each named payload value\n"
+    "                    (data = all of it, data.card.number, data.items.*.sku; * = any\n"
+    "                    key or element): \"redacted:hmac-sha256:<32 hex>\"; equal values\n"
+    "                    stay equal, so duplicates are still found. Key: environment\n"
+    "                    variable EVENTSCOPE_REDACT_KEY, else a random key kept in the store\n\n"
     "Ctrl-C stops cleanly: connections are closed, what was decoded is stored, exit 130.\n\n"
     "examples:\n"
     "  eventscope capture -i lo -f 'tcp port 8080' --duration 60\n"
