@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli/cmd.h"
+#include "collector/redact.h"
 #include "collector/sink.h"
 #include "collector/taps/tap_replay.h"
 #include "collector/taps/taps.h"
@@ -101,6 +102,8 @@ static int exec_tap(int argc, char **argv, const char *db)
     uint64_t count = 0;
     double duration = 0, t0, el;
     int nurls = 0, use_stdin = 0, format = 0, i, rc, ex = CLI_EXIT_OK, sink_ok = 0;
+    int no_payload = 0;
+    struct redact *red = NULL;
     unsigned long rejects = 0;
     char err[1024], *stem = NULL, dur[32];
 
@@ -117,7 +120,8 @@ static int exec_tap(int argc, char **argv, const char *db)
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = strcmp(a, "--count") == 0 || strcmp(a, "--duration") == 0 ||
                     strcmp(a, "--ca") == 0 || strcmp(a, "--cert") == 0 ||
-                    strcmp(a, "--key") == 0 || strcmp(a, "--format") == 0;
+                    strcmp(a, "--key") == 0 || strcmp(a, "--format") == 0 ||
+                    strcmp(a, "--redact") == 0;
         if (takes && val == NULL) {
             cli_error("tap", "%s needs a value", a);
             ex = CLI_EXIT_USAGE;
@@ -148,6 +152,20 @@ static int exec_tap(int argc, char **argv, const char *db)
                 ex = CLI_EXIT_USAGE;
                 goto out;
             }
+        } else if (strcmp(a, "--redact") == 0) {
+            if (red != NULL) {
+                cli_error("tap", "--redact given twice (list the paths with commas)");
+                ex = CLI_EXIT_USAGE;
+                goto out;
+            }
+            if (redact_parse(val, &red, err, sizeof err) != ES_OK) {
+                cli_error("tap", "%s", err);
+                ex = CLI_EXIT_USAGE;
+                goto out;
+            }
+        } else if (strcmp(a, "--no-payload") == 0) {
+            no_payload = 1;
+            continue;
         } else if (strcmp(a, "-") == 0) {
             use_stdin = 1;
             continue;
@@ -182,10 +200,18 @@ static int exec_tap(int argc, char **argv, const char *db)
     ex = cli_open_store("tap", db, STORE_CREATE, &st);
     if (ex != CLI_EXIT_OK)
         goto out;
+    if (red != NULL && !no_payload && (rc = redact_setup_key(red, st)) != ES_OK) {
+        cli_error("tap", "--redact: no key: %s: %s", es_strerror(rc),
+                  sqlite3_errmsg(store_db(st)));
+        ex = CLI_EXIT_INPUT;
+        goto out;
+    }
     stem = make_stem(db);
     opts.stem = stem;
     sink_init(&sink, st);
     sink_ok = 1;
+    sink.no_payload = no_payload ? 1 : 0;
+    sink.redact = red;
     sink.stop = &tap_stop;
     sink.on_reject = on_reject;
     sink.reject_ctx = &rejects;
@@ -265,6 +291,7 @@ out:
     if (sink_ok && sink_done(&sink) != ES_OK && ex == CLI_EXIT_OK)
         ex = CLI_EXIT_INPUT;
     store_close(st);
+    redact_free(red);
     free(stem);
     free(urls);
     return ex;
@@ -272,7 +299,7 @@ out:
 
 const struct cmd_entry cmd_tap_entry = {
     "tap",
-    "URL... [--count N] [--duration S] [--ca F] [--cert F --key F] [--format F -]",
+    "URL... [--count N] [--duration S] [--ca F] [--cert F --key F] [--format F -] [--no-payload] [--redact PATH[,PATH...]]",
     "subscribe to brokers and store every delivered message",
     "Stores each message a broker delivers as one observation (direction deliver),\n"
     "committing every 200 ms so queries and the TUI see it while the tap runs. Several\n"
@@ -291,6 +318,13 @@ const struct cmd_entry cmd_tap_entry = {
     "  --duration S   stop after S seconds (or 5m, 1h)\n"
     "  --ca FILE      CA bundle for TLS; --cert FILE --key FILE: client certificate\n"
     "  --format F     kcat | mosquitto-json, for -\n"
+    "  --no-payload   do not store message payloads (data): only the envelope\n"
+    "  --redact PATH[,PATH...]\n"
+    "                 store a keyed hash instead of each named payload value (data = all\n"
+    "                 of it, data.card.number, data.items.*.sku; * = any key or element):\n"
+    "                 \"redacted:hmac-sha256:<32 hex>\"; equal values stay equal, so\n"
+    "                 duplicates are still found. Key: environment variable\n"
+    "                 EVENTSCOPE_REDACT_KEY, else a random key kept in the store\n"
     "\n"
     "Passwords: in the URL, as ${VAR} to read the environment variable VAR (quote the URL),\n"
     "or from EVENTSCOPE_TAP_PASSWORD when the URL has a user but no password.\n"
