@@ -2,7 +2,8 @@
 # ingest --redact / --no-payload through the real binary: the raw private values appear
 # nowhere in the store files, their keyed hashes do, duplicates are still found over
 # redacted fields (exact, semantic, id collision), the key is kept per store and
-# EVENTSCOPE_REDACT_KEY overrides it, --no-payload keeps no data at all.
+# EVENTSCOPE_REDACT_KEY overrides it, --no-payload keeps no data at all; capture and tap
+# take the same options.
 # Needs ES_BIN (ctest sets it) and sqlite3.
 set -u
 BIN=${ES_BIN:?ES_BIN not set}
@@ -113,14 +114,48 @@ absent "--no-payload: no payload bytes in the store" n.db ann.secret 41112222333
 "$BIN" -d n2.db ingest --no-payload --redact data.card in.jsonl 2>/dev/null
 expect "--no-payload wins over --redact" "$(q n2.db 'SELECT count(*) FROM events WHERE data IS NOT NULL')" 0
 
-# --- 5. usage errors ----------------------------------------------------------------------
+# --- 5. capture and tap take the same options ----------------------------------------------
+PC=${ES_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/golden/pcap/real_http/input.pcap
+if [ -r "$PC" ]; then
+    "$BIN" -d cap.db capture -q -r "$PC" --redact data.orderId 2>/dev/null
+    expect "capture --redact exit 0" $? 0
+    absent "capture --redact: raw value gone" cap.db '"o-1"'
+    expect "capture --redact: every orderId hashed" \
+        "$(q cap.db "SELECT count(*) > 0 AND count(*) = sum(json_extract(data,'\$.orderId') LIKE 'redacted:hmac-sha256:%') FROM events WHERE json_extract(data,'\$.orderId') IS NOT NULL")" 1
+    expect "capture --redact: other fields kept" \
+        "$(q cap.db "SELECT count(*) FROM events WHERE json_extract(data,'\$.total') = 12.5")" 1
+    "$BIN" -d cap2.db capture -q -r "$PC" --no-payload 2>/dev/null
+    expect "capture --no-payload: no data" "$(q cap2.db 'SELECT count(*) FROM events WHERE data IS NOT NULL')" 0
+    expect "capture --no-payload: events kept" "$([ "$(q cap2.db 'SELECT count(*) FROM events')" -gt 0 ] && echo yes)" yes
+else
+    bad "no capture sample at $PC"
+fi
+P='{\"specversion\":\"1.0\",\"id\":\"k1\",\"type\":\"T\",\"source\":\"/s\",\"data\":{\"email\":\"zed.secret@example.io\",\"n\":1}}'
+for off in 1 2; do
+    printf '{"topic":"o","partition":0,"offset":%s,"key":null,"payload":"%s"}\n' $off "$P"
+done >k.json
+"$BIN" -d tap.db tap --format kcat --redact data.email - <k.json 2>/dev/null
+expect "tap --redact exit 0" $? 0
+absent "tap --redact: raw value gone" tap.db zed.secret
+expect "tap --redact: both hashed alike" \
+    "$(q tap.db "SELECT count(*) || ' ' || count(DISTINCT json_extract(data,'\$.email')) FROM events WHERE json_extract(data,'\$.email') LIKE 'redacted:hmac-sha256:%'")" "2 1"
+"$BIN" -d tap2.db tap --format kcat --no-payload - <k.json 2>/dev/null
+expect "tap --no-payload: no data" "$(q tap2.db 'SELECT count(*) || count(data) FROM events')" 20
+"$BIN" -d tap3.db tap --format kcat --redact 'a..b' - <k.json >/dev/null 2>&1
+expect "tap --redact 'a..b' is a usage error" $? 2
+"$BIN" -d cap3.db capture -r "$PC" --redact '' >/dev/null 2>&1
+expect "capture --redact '' is a usage error" $? 2
+
+# --- 6. usage errors ----------------------------------------------------------------------
 for spec in "" "a..b" "data.card," ; do
     "$BIN" -d x.db ingest --redact "$spec" in.jsonl >/dev/null 2>e.txt
     expect "--redact '$spec' is a usage error" $? 2
 done
 "$BIN" -d x.db ingest --redact >/dev/null 2>&1
 expect "--redact without a value is a usage error" $? 2
-"$BIN" ingest --help | grep -q -- '--redact PATH' && ok "--help documents --redact" || bad "--help lacks --redact"
+for c in ingest capture tap; do
+    "$BIN" $c --help | grep -q -- '--redact PATH' && ok "$c --help documents --redact" || bad "$c --help lacks --redact"
+done
 
 echo "$fails failed"
 [ $fails = 0 ]
