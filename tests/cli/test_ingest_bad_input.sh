@@ -24,7 +24,7 @@ good() { printf '{"id":"%s","type":"OrderPlaced","source":"orders","correlationi
     good g1
     printf '{"id":"t1","type":"Truncated"\n'                    # line 2
     good g2
-    printf '{"id":"u1","type":"Bad\xff\xfeUTF8"}\n'             # line 4
+    printf '{"id":"u1","type":"Bad\xff\xfeUTF8"}\n'             # line 4: kept, repaired
     good g3
     printf '{"id":"n1",\0"type":"Nul"}\n'                       # line 6
     good g4
@@ -41,14 +41,15 @@ good() { printf '{"id":"%s","type":"OrderPlaced","source":"orders","correlationi
 
 "$BIN" -d s.db ingest bad.jsonl 2> err1.txt
 expect "bad.jsonl: exit code" $? 0
-expect "bad.jsonl: good events stored" "$(q s.db "select group_concat(event_id, ',') from (select event_id from events order by seq)")" "g1,g2,g3,g4,g5,g6,g7,g8"
+expect "bad.jsonl: good events stored" "$(q s.db "select group_concat(event_id, ',') from (select event_id from events order by seq)")" "g1,g2,u1,g3,g4,g5,g6,g7,g8"
 expect "bad.jsonl: rejects" "$(q s.db "select group_concat(location || ' ' || reason, ';') from (select * from rejects order by rowid)")" \
-    "bad.jsonl:2 truncated_json;bad.jsonl:4 invalid_utf8;bad.jsonl:6 nul_byte;bad.jsonl:8 line_too_long;bad.jsonl:10 json_too_deep;bad.jsonl:12 duplicate_key;bad.jsonl:14 not_an_object;bad.jsonl:16 truncated_json"
+    "bad.jsonl:2 truncated_json;bad.jsonl:6 nul_byte;bad.jsonl:8 line_too_long;bad.jsonl:10 json_too_deep;bad.jsonl:12 duplicate_key;bad.jsonl:14 not_an_object;bad.jsonl:16 truncated_json"
 expect "bad.jsonl: locations are file:line" "$(q s.db "select group_concat(location, ',') from (select location from events order by seq)")" \
-    "bad.jsonl:1,bad.jsonl:3,bad.jsonl:5,bad.jsonl:7,bad.jsonl:9,bad.jsonl:11,bad.jsonl:13,bad.jsonl:15"
+    "bad.jsonl:1,bad.jsonl:3,bad.jsonl:4,bad.jsonl:5,bad.jsonl:7,bad.jsonl:9,bad.jsonl:11,bad.jsonl:13,bad.jsonl:15"
 expect "bad.jsonl: transport/direction" "$(q s.db "select distinct transport || '/' || direction from events")" "file/log"
 expect "bad.jsonl: origin is the absolute path" "$(q s.db "select kind || ' ' || uri from origins")" "file $T/bad.jsonl"
-contains "bad.jsonl: summary line" err1.txt "8 events stored, 0 already present, 8 rejected in"
+expect "bad.jsonl: invalid UTF-8 repaired and marked" "$(q s.db "select type || ' ' || json_extract(attrs, '$.es_invalid_utf8') from events where event_id='u1'")" "Bad$(printf '\xef\xbf\xbd\xef\xbf\xbd')UTF8 1"
+contains "bad.jsonl: summary line" err1.txt "9 events stored, 0 already present, 7 rejected in"
 contains "bad.jsonl: reject line names the location" err1.txt "bad.jsonl:10: rejected (json_too_deep)"
 expect "bad.jsonl: excerpt kept" "$(q s.db "select excerpt from rejects where location='bad.jsonl:2'")" '{"id":"t1","type":"Truncated"'
 # Rejects must never echo raw control bytes to the terminal.
@@ -57,9 +58,9 @@ expect "stderr escaped: no control or non-ASCII bytes" "$(LC_ALL=C tr -d '\n -~'
 # --- 2. re-ingesting adds nothing ---------------------------------------------------------
 "$BIN" -d s.db ingest bad.jsonl 2> err2.txt
 expect "re-ingest: exit code" $? 0
-contains "re-ingest: summary" err2.txt "0 events stored, 8 already present"
-expect "re-ingest: events unchanged" "$(q s.db "select count(*) from events")" 8
-expect "re-ingest: rejects unchanged" "$(q s.db "select count(*) from rejects")" 8
+contains "re-ingest: summary" err2.txt "0 events stored, 9 already present"
+expect "re-ingest: events unchanged" "$(q s.db "select count(*) from events")" 9
+expect "re-ingest: rejects unchanged" "$(q s.db "select count(*) from rejects")" 7
 
 # --- 3. a missing file, an empty file, a folder: others still ingested, exit 3 ---------------
 mkdir -p dir/sub dir/empty
@@ -113,7 +114,7 @@ expect "stdin: locations" "$(q in.db "select group_concat(location, ',') from (s
 expect "stdin: reject location" "$(q in.db "select location || ' ' || reason from rejects")" "stdin:3 invalid_json"
 expect "stdin: origin" "$(q in.db "select uri from origins")" "stdin"
 gzip -c bad.jsonl | "$BIN" -d in2.db ingest - 2> err6b.txt
-expect "stdin gzip: events" "$(q in2.db "select count(*) from events")" 8
+expect "stdin gzip: events" "$(q in2.db "select count(*) from events")" 9
 contains "stdin gzip: sniffed" err6b.txt "stdin: format gzip, jsonl"
 
 # --- 7. gzip files and auto-sniff messages ----------------------------------------------------

@@ -123,12 +123,13 @@ static const struct fcase cases[] = {
     {"jsonl bad records around good ones", FILE_FMT_JSONL,
      "{\"id\":\"1\"\n"            /* 1 truncated */
      "{\"id\":}\n"                /* 2 invalid */
-     "{\"id\":\"\xff\"}\n"        /* 3 invalid UTF-8 */
+     "{\"id\":\"\xff\"}\n"        /* 3 invalid UTF-8: kept, repaired */
      "{\"id\":\"a\",\"id\":\"b\"}\n" /* 4 duplicate key */
      "42\n"                       /* 5 not an object */
      "[{\"id\":\"x\"},{\"id\":\"y\"},7]\n" /* 6 a batch on one line */
      "{\"id\":\"ok\"}\n",
-     "R t:1 truncated_json\nR t:2 invalid_json\nR t:3 invalid_utf8\nR t:4 duplicate_key\n"
+     "R t:1 truncated_json\nR t:2 invalid_json\nE t:3 id=\xef\xbf\xbd type=- src=-\n"
+     "R t:4 duplicate_key\n"
      "R t:5 not_an_object\nE t:6 id=x type=- src=-\nE t:6#2 id=y type=- src=-\n"
      "R t:6#3 not_an_object\nE t:7 id=ok type=- src=-\n"},
     {"jsonl over-long line skipped, neighbours kept", FILE_FMT_JSONL,
