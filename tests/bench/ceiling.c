@@ -156,7 +156,7 @@ static void load_store(const char *path, struct event *evs, size_t n)
     int64_t origin;
     size_t i;
     int added;
-    double t;
+    double t, c;
 
     if (store_open(path, STORE_CREATE, &st, err, sizeof err) != ES_OK) {
         fprintf(stderr, "ceiling: %s\n", err);
@@ -169,9 +169,11 @@ static void load_store(const char *path, struct event *evs, size_t n)
         if (store_add_event(st, origin, &evs[i], &added) != ES_OK)
             goto fail;
     t = now();
+    c = cpu();
     if (store_bulk_end(st) != ES_OK)
         goto fail;
-    fprintf(stderr, "ceiling: store: index build at bulk end %.2f s\n", now() - t);
+    fprintf(stderr, "ceiling: store: index build at bulk end %.2f s, cpu %.2f s\n", now() - t,
+            cpu() - c);
     store_close(st);
     return;
 fail:
