@@ -120,7 +120,8 @@ struct rd {
     size_t chunk;           /* at most this many bytes per read (0: no limit) */
     int gz;                 /* inflating */
     z_stream zs;
-    uint8_t *zin;           /* compressed input, ZIN_SIZE bytes */
+    uint8_t *zin;           /* compressed input, zin_cap bytes */
+    size_t zin_cap;         /* at least ZIN_SIZE */
     int zin_eof;            /* no more compressed input */
     int member_open;        /* inside a gzip member */
     uint8_t *buf;           /* data: [pos, end) unread */
@@ -195,13 +196,16 @@ static int rd_start_gz(struct rd *r)
 {
     size_t n = r->end - r->pos;
 
-    r->zin = xmalloc(ZIN_SIZE);
+    /*
+     * Sniffing may have read more than ZIN_SIZE compressed bytes (one read of up to the
+     * whole buffer): keep every one of them, or the stream would lose its middle.
+     */
+    r->zin_cap = n > ZIN_SIZE ? n : ZIN_SIZE;
+    r->zin = xmalloc(r->zin_cap);
     memset(&r->zs, 0, sizeof r->zs);
     if (inflateInit2(&r->zs, 15 + 32) != Z_OK) /* 15 + 32: gzip or zlib header */
         return ES_ENOMEM;
     r->gz = 1;
-    if (n > ZIN_SIZE)
-        n = ZIN_SIZE; /* cannot happen: sniffing reads at most SNIFF_MAX */
     memcpy(r->zin, r->buf + r->pos, n);
     r->zs.next_in = r->zin;
     r->zs.avail_in = (uInt)n;
@@ -220,7 +224,7 @@ static void rd_inflate(struct rd *r)
     r->zs.avail_out = (uInt)(r->cap - r->end);
     while (r->zs.avail_out > 0) {
         if (r->zs.avail_in == 0 && !r->zin_eof) {
-            ssize_t n = rd_raw(r, r->zin, ZIN_SIZE);
+            ssize_t n = rd_raw(r, r->zin, r->zin_cap);
             if (n < 0) {
                 r->eof = 1;
                 break;
@@ -232,6 +236,20 @@ static void rd_inflate(struct rd *r)
         }
         if (r->zs.avail_in == 0 && r->zin_eof) {
             if (r->member_open && !rd_stopping(r)) {
+                /*
+                 * All input is read, but inflate may still hold output that did not fit
+                 * in the buffer last time: drain it before calling the stream cut.
+                 */
+                unsigned char *out0 = r->zs.next_out;
+                ret = inflate(&r->zs, Z_NO_FLUSH);
+                if (ret == Z_STREAM_END) {
+                    r->member_open = 0;
+                    inflateReset(&r->zs);
+                }
+                if (r->zs.next_out != out0)
+                    break; /* got something: hand it over */
+                if (ret == Z_STREAM_END)
+                    continue;
                 r->err = "gzip_corrupt";
                 snprintf(r->errdetail, sizeof r->errdetail,
                          "compressed data ends before the gzip stream does");
@@ -508,8 +526,8 @@ static int src_json(struct src *s, const uint8_t *p, size_t len, uint64_t line, 
         }
     }
     if (v == NULL) {
-        snprintf(detail, sizeof detail, "line %llu column %d: %s",
-                 (unsigned long long)(line + (uint64_t)(jerr.line > 0 ? jerr.line - 1 : 0)),
+        uint64_t at = line + (uint64_t)(jerr.line > 0 ? jerr.line - 1 : 0);
+        snprintf(detail, sizeof detail, "line %llu column %d: %s", (unsigned long long)at,
                  jerr.column, jerr.text);
         return src_reject(s, line, json_reason(&jerr), detail, p, len);
     }

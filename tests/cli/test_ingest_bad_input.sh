@@ -193,5 +193,19 @@ exec 3>&-
 contains "SIGINT: summary" err11.txt "interrupted: 3 events stored"
 expect "SIGINT: events kept" "$(q c.db "select count(*) from events")" 3
 
+# --- a .gz larger than the first read (2026-11-24: the bytes past 256 KiB of compressed
+# data read while sniffing were dropped, and the file's end was reported as gzip_corrupt) --
+python3 -c '
+import random, sys
+r = random.Random(5)
+for i in range(20000):
+    sys.stdout.write("{\"id\":\"z%d\",\"type\":\"Zipped\",\"pad\":\"%x\"}\n" % (i, r.getrandbits(128)))
+' | gzip -c > big.jsonl.gz
+[ "$(stat -c %s big.jsonl.gz)" -gt 600000 ] || bad "big.jsonl.gz too small to test: $(stat -c %s big.jsonl.gz)"
+"$BIN" -d z.db ingest big.jsonl.gz 2> err12.txt
+expect "big gzip: exit" $? 0
+expect "big gzip: every line" "$(q z.db "select count(*) from events")" 20000
+expect "big gzip: no rejects" "$(q z.db "select count(*) from rejects")" 0
+
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]
