@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -532,12 +533,21 @@ static int create_indexes(struct store *st)
     return ES_OK;
 }
 
-/*
- * Brings the schema to STORE_SCHEMA_VERSION in one transaction (re-reading the version
- * inside it, so two processes creating one store at once do not both migrate), and
- * recreates indexes a crashed bulk load left deferred.
- */
-/* 1 when a bulk load left indexes deferred and its process is gone. */
+/* Whole-string decimal in [lo, hi]: 1 and *out set, else 0 (no atol: it hides garbage). */
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (s[0] == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+/* 1 when a bulk load left indexes deferred and its process is gone (or the marker is garbage). */
 static int deferred_orphaned(sqlite3 *db)
 {
     char deferred[32];
@@ -546,10 +556,16 @@ static int deferred_orphaned(sqlite3 *db)
     if (meta_get(db, "indexes_deferred", deferred, sizeof deferred) != SQLITE_OK ||
         deferred[0] == '\0')
         return 0;
-    pid = atol(deferred);
-    return pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH);
+    if (!parse_long(deferred, 1, (long)INT32_MAX, &pid))
+        return 1;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
+/*
+ * Brings the schema to STORE_SCHEMA_VERSION in one transaction (re-reading the version
+ * inside it, so two processes creating one store at once do not both migrate), and
+ * recreates indexes a crashed bulk load left deferred.
+ */
 static int migrate(struct store *st, int seen_version)
 {
     char ver[32], app[64], stamp[32];
@@ -568,8 +584,18 @@ static int migrate(struct store *st, int seen_version)
     if (meta_get(st->db, "application", app, sizeof app) != SQLITE_OK)
         app[0] = '\0';
     if (strcmp(app, "eventscope") == 0 &&
-        meta_get(st->db, "schema_version", ver, sizeof ver) == SQLITE_OK)
-        v = atoi(ver);
+        meta_get(st->db, "schema_version", ver, sizeof ver) == SQLITE_OK) {
+        long lv = 0;
+        /* Absent (empty) means version 0, as before; present must be a whole number. */
+        if (ver[0] != '\0' && !parse_long(ver, 1, 1000000, &lv)) {
+            /* atoi would have read garbage as 0 and re-run every migration on a live store. */
+            txn_abort(st);
+            set_err(st, "%s is an eventscope store with an unreadable schema_version '%s'; "
+                        "refusing to modify it.", st->path, ver);
+            return ES_EFOREIGN;
+        }
+        v = (int)lv;
+    }
     if (v == 0 && strcmp(app, "eventscope") != 0) {
         /* Seen under the write lock: another program's tables appeared since the check. */
         sqlite3_stmt *q = NULL;

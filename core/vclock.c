@@ -6,6 +6,7 @@
  */
 #include "vclock.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -405,8 +406,13 @@ void vclock_merge(struct vclock *dst, const struct vclock *src)
 
     if (src->n == 0)
         return;
-    vclock_init(&out);
-    vclock_reserve(&out, dst->n + src->n);
+    /* Entries are distinct heap strings, so the sum cannot wrap; checked all the same. */
+    if (dst->n > SIZE_MAX - src->n)
+        abort();
+    /* Sized up front (src->n > 0): every slot the walk below writes exists. */
+    out.n = 0;
+    out.cap = dst->n + src->n;
+    out.v = xreallocarray(NULL, out.cap, sizeof *out.v);
     /* Both sorted: one merge walk; dst's node strings move into out. */
     while (i < dst->n || j < src->n) {
         int c = i == dst->n ? 1 : j == src->n ? -1 : strcmp(dst->v[i].node, src->v[j].node);

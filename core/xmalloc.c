@@ -60,17 +60,20 @@ char *xstrndup(const char *s, size_t n)
 
 char *xasprintf(const char *fmt, ...)
 {
-    va_list ap;
+    va_list ap, aq;
     int n;
     char *s;
 
+    /* One va_start; the measuring pass walks a copy (va_copy), the writing pass the original. */
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
+    va_copy(aq, ap);
+    n = vsnprintf(NULL, 0, fmt, aq);
+    va_end(aq);
+    if (n < 0) {
+        va_end(ap);
         oom(0);
+    }
     s = xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
     vsnprintf(s, (size_t)n + 1, fmt, ap);
     va_end(ap);
     return s;
