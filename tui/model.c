@@ -153,13 +153,14 @@ static int64_t *map_put(struct model_cidmap *mp, const char *k, int64_t v)
 
     if (p != NULL)
         return p;
-    if ((mp->n + 1) * 2 > mp->nslot) {
+    /* key and val are allocated together; testing val too lets the analyzer see it. */
+    if (mp->val == NULL || (mp->n + 1) * 2 > mp->nslot) {
         struct model_cidmap old = *mp;
         mp->nslot = old.nslot ? old.nslot * 2 : 64;
         mp->key = xcalloc(mp->nslot, sizeof *mp->key);
         mp->val = xcalloc(mp->nslot, sizeof *mp->val);
         mask = mp->nslot - 1;
-        for (i = 0; i < old.nslot; i++) {
+        for (i = 0; old.val != NULL && i < old.nslot; i++) {
             if (old.key[i] == NULL)
                 continue;
             j = event_hash(old.key[i], strlen(old.key[i])) & mask;
