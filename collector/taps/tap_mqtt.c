@@ -147,10 +147,13 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
     event_set_str(&tmpl.channel, msg->topic);
     event_set_str(&tmpl.direction, "deliver");
     tmpl.observed_us = tap_now_us();
-    /* A store error stops the hub; an over-the-count message is dropped (already acked). */
     if (tap_deliver(t, ENV_BIND_MQTT, h, nh, msg->payload ? msg->payload : "",
-                    msg->payload ? (size_t)msg->payloadlen : 0, &tmpl, attrs, NULL) != ES_OK)
-        n = 0; /* nothing to undo: the hub records a store error and stops */
+                    msg->payload ? (size_t)msg->payloadlen : 0, &tmpl, attrs, NULL) != ES_OK) {
+        /*
+         * Not stored: a store error (the hub records it and stops every tap) or a message over
+         * the --count (dropped, mosquitto already acked it). Nothing to undo here.
+         */
+    }
     event_done(&tmpl);
     for (i = 0; i < nowned; i++)
         free(owned[i]);

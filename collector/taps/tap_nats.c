@@ -98,8 +98,9 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     event_set_str(&tmpl.direction, "deliver");
     tmpl.observed_us = tap_now_us();
     if (tap_deliver(t, ENV_BIND_NATS, h, nh, data ? data : "",
-                    data ? (size_t)natsMsg_GetDataLength(msg) : 0, &tmpl, attrs, NULL) != ES_OK)
-        n = 0; /* the hub records a store error and stops */
+                    data ? (size_t)natsMsg_GetDataLength(msg) : 0, &tmpl, attrs, NULL) != ES_OK) {
+        /* Not stored: the hub records a store error and stops; nothing to undo here. */
+    }
     event_done(&tmpl);
     free((void *)keys);
     natsMsg_Destroy(msg);

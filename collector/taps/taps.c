@@ -420,7 +420,8 @@ static int hub_origin(struct tap_hub *h, struct tap *t, const char *kind, char *
 
 static void hub_push(struct tap_hub *h, struct tap *t)
 {
-    h->taps = xreallocarray(h->taps, h->ntaps + 1, sizeof *h->taps);
+    /* Spelled as the type: an array of pointers (sizeof *h->taps reads as a sizeof(A*) slip). */
+    h->taps = xreallocarray(h->taps, h->ntaps + 1, sizeof(struct tap *));
     h->taps[h->ntaps++] = t;
 }
 
