@@ -129,7 +129,8 @@ static const char *opt_value(int argc, char **argv, int *i, const char *opt, int
         return argv[*i] + n + 1;
     if (argv[*i][n] != '\0')
         return NULL;
-    if (*i + 1 >= argc) {
+    /* argv[argc] is NULL; testing the element too shows the analyzer a found value is never NULL. */
+    if (*i + 1 >= argc || argv[*i + 1] == NULL) {
         *missing = 1;
         return NULL;
     }

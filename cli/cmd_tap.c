@@ -117,12 +117,14 @@ static int exec_tap(int argc, char **argv, const char *db)
     }
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        /* "" rather than NULL when absent: the analyzer cannot tie `takes` to the branches below. */
+        int has_val = i + 1 < argc;
+        const char *val = has_val ? argv[i + 1] : "";
         int takes = strcmp(a, "--count") == 0 || strcmp(a, "--duration") == 0 ||
                     strcmp(a, "--ca") == 0 || strcmp(a, "--cert") == 0 ||
                     strcmp(a, "--key") == 0 || strcmp(a, "--format") == 0 ||
                     strcmp(a, "--redact") == 0;
-        if (takes && val == NULL) {
+        if (takes && !has_val) {
             cli_error("tap", "%s needs a value", a);
             ex = CLI_EXIT_USAGE;
             goto out;
