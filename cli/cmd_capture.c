@@ -143,14 +143,16 @@ static int exec_capture(int argc, char **argv, const char *db)
     memset(&lim, 0, sizeof lim);
     memset(&u, 0, sizeof u);
     for (i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        /* "" rather than NULL when absent: the analyzer cannot tie `takes` to the branches. */
+        int has_val = i + 1 < argc;
+        const char *a = argv[i], *v = has_val ? argv[i + 1] : "";
         int takes = strcmp(a, "-i") == 0 || strcmp(a, "-f") == 0 || strcmp(a, "-r") == 0 ||
                     strcmp(a, "--count") == 0 || strcmp(a, "-c") == 0 ||
                     strcmp(a, "--duration") == 0 || strcmp(a, "--snaplen") == 0 ||
                     strcmp(a, "-s") == 0 || strcmp(a, "--port") == 0 ||
                     strcmp(a, "--flow-mem") == 0 || strcmp(a, "--total-mem") == 0 ||
                     strcmp(a, "--idle") == 0 || strcmp(a, "--redact") == 0;
-        if (takes && v == NULL) {
+        if (takes && !has_val) {
             cli_error("capture", "%s needs a value", a);
             goto usage;
         }

@@ -529,7 +529,7 @@ static int trace_timeline(const struct trace_graph *g, const char *cid,
             cli_format_duration(d < 0 ? -d : d, delta + 2, sizeof delta - 2);
         }
         pieces[np].text = o->type ? o->type : "?", pieces[np++].sgr = "1";
-        pieces[np].text = delta, pieces[np++].sgr = delta[1] == '-' ? "31" : "2";
+        pieces[np].text = delta, pieces[np++].sgr = delta[0] != '\0' && delta[1] == '-' ? "31" : "2";
         trace_sightings(g, nd, sight, sizeof sight);
         if (sight[0]) {
             pieces[np].text = " ", pieces[np++].sgr = NULL;

@@ -539,9 +539,16 @@ static int amqp_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
         if (ch->kind == AK_IGNORE) {
             ch->body_len += size;
         } else {
+            const uint8_t *b = cur_bytes(&pl, size);
+            if (b == NULL) { /* cannot happen: len >= total was checked above */
+                decoders_reject(m, total, "amqp_truncated_frame",
+                                "body frame shorter than its size", NULL, 0);
+                chan_reset(ch);
+                break;
+            }
             if (ch->body == NULL)
                 ch->body = xmalloc(ch->body_size ? ch->body_size : 1);
-            memcpy(ch->body + ch->body_len, pl.p, size);
+            memcpy(ch->body + ch->body_len, b, size);
             ch->body_len += size;
         }
         if (ch->body_len == ch->body_size) {

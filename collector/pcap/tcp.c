@@ -762,7 +762,7 @@ struct tcp *tcp_new(struct pcapsrc *ps, const struct pcapsrc_opts *opts)
         t->o.max_flows = PCAPSRC_DEFAULT_MAX_FLOWS;
     if (t->o.idle_us <= 0)
         t->o.idle_us = PCAPSRC_DEFAULT_IDLE_US;
-    t->bucket = xcalloc(TCP_BUCKETS, sizeof *t->bucket);
+    t->bucket = xcalloc(TCP_BUCKETS, sizeof(struct tcp_flow *));
     t->last_idle_check = INT64_MIN / 2;
     return t;
 }
