@@ -356,7 +356,7 @@ static int hex_decode(const char *s, uint8_t *out, size_t len)
     if (strlen(s) != 2 * len)
         return 0;
     for (i = 0; i < 2 * len; i++) {
-        int c = s[i], v;
+        int c = (unsigned char)s[i], v;
         if (c >= '0' && c <= '9')
             v = c - '0';
         else if (c >= 'a' && c <= 'f')
