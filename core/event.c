@@ -46,20 +46,20 @@ uint64_t event_hash(const void *p, size_t len)
     return h ? h : 1;
 }
 
-/* Length of the valid UTF-8 sequence at b (left bytes readable), 0 when invalid. */
-static size_t utf8_seq(const unsigned char *b, size_t left)
+size_t event_utf8_seq(const void *p, size_t left, uint32_t *cp)
 {
+    const unsigned char *b = p;
     size_t n, i;
-    uint32_t cp;
+    uint32_t c;
 
     if (b[0] < 0x80)
-        return 1;
+        return *cp = b[0], 1;
     if ((b[0] & 0xe0) == 0xc0)
-        n = 2, cp = b[0] & 0x1f;
+        n = 2, c = b[0] & 0x1f;
     else if ((b[0] & 0xf0) == 0xe0)
-        n = 3, cp = b[0] & 0x0f;
+        n = 3, c = b[0] & 0x0f;
     else if ((b[0] & 0xf8) == 0xf0)
-        n = 4, cp = b[0] & 0x07;
+        n = 4, c = b[0] & 0x07;
     else
         return 0;
     if (n > left)
@@ -67,21 +67,29 @@ static size_t utf8_seq(const unsigned char *b, size_t left)
     for (i = 1; i < n; i++) {
         if ((b[i] & 0xc0) != 0x80)
             return 0;
-        cp = cp << 6 | (b[i] & 0x3f);
+        c = c << 6 | (b[i] & 0x3fu);
     }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+    if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+        c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
         return 0;
+    *cp = c;
     return n;
+}
+
+int event_cp_unsafe(uint32_t cp)
+{
+    return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+           (cp >= 0x2066 && cp <= 0x2069);
 }
 
 char *event_utf8_repair(const void *p, size_t len, size_t *outlen)
 {
     const unsigned char *b = p;
     size_t i = 0, o = 0, n;
+    uint32_t cp;
     char *out;
 
-    while (i < len && (n = utf8_seq(b + i, len - i)) != 0)
+    while (i < len && (n = event_utf8_seq(b + i, len - i, &cp)) != 0)
         i += n;
     if (i == len)
         return NULL;
@@ -92,7 +100,7 @@ char *event_utf8_repair(const void *p, size_t len, size_t *outlen)
     memcpy(out, b, i);
     o = i;
     while (i < len) {
-        n = utf8_seq(b + i, len - i);
+        n = event_utf8_seq(b + i, len - i, &cp);
         if (n == 0) {
             memcpy(out + o, "\xef\xbf\xbd", 3);
             o += 3;

@@ -61,6 +61,19 @@ void event_set(char **field, const char *s, size_t len);
 void event_set_str(char **field, const char *s);
 
 /*
+ * Length of the valid UTF-8 sequence at p (left >= 1 bytes readable) with its code point in
+ * *cp, or 0 when invalid: cut, overlong, a surrogate or past U+10FFFF.
+ */
+size_t event_utf8_seq(const void *p, size_t left, uint32_t *cp);
+
+/*
+ * 1 when code point cp must not reach a terminal as it is: C1 controls (U+0080..U+009F act
+ * as escape sequences on some terminals) and bidi overrides and isolates (they reorder what
+ * follows on the line). Text outputs show these escaped.
+ */
+int event_cp_unsafe(uint32_t cp);
+
+/*
  * Valid UTF-8 for len bytes of p: returns NULL when they already are, else a new
  * NUL-terminated copy (caller frees) with every invalid sequence replaced by U+FFFD, its
  * length in *outlen. Overlong forms, surrogates and code points past U+10FFFF are invalid.

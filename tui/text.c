@@ -7,39 +7,13 @@
 #include "core/event.h"
 #include "tui/text.h"
 
-/* Length of the valid UTF-8 sequence at s (left bytes readable), 0 when invalid or C1. */
+/* Length of the valid UTF-8 sequence at s (left bytes readable), 0 when invalid or unsafe. */
 static size_t utf8_len(const unsigned char *s, size_t left)
 {
-    size_t n, i;
-    unsigned cp;
+    uint32_t cp;
+    size_t n = event_utf8_seq(s, left, &cp);
 
-    if (s[0] < 0x80)
-        return 1;
-    if ((s[0] & 0xe0) == 0xc0)
-        n = 2, cp = s[0] & 0x1f;
-    else if ((s[0] & 0xf0) == 0xe0)
-        n = 3, cp = s[0] & 0x0f;
-    else if ((s[0] & 0xf8) == 0xf0)
-        n = 4, cp = s[0] & 0x07;
-    else
-        return 0;
-    if (n > left)
-        return 0;
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3fu);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    /* C1 controls (U+0080..U+009F) act as escape sequences on some terminals. */
-    if (cp >= 0x80 && cp <= 0x9f)
-        return 0;
-    /* Bidi overrides and isolates could reorder what follows on the line. */
-    if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
-        return 0;
-    return n;
+    return n > 1 && event_cp_unsafe(cp) ? 0 : n;
 }
 
 char *text_escape(const char *s, char *buf, size_t len, int ascii)

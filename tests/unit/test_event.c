@@ -1,4 +1,5 @@
 /* Unit tests of core/event.c: field setters, the payload hash, UTF-8 repair. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,20 @@ int main(void)
             CHECK_INT(n, strlen(c->out));
         }
         free(s);
+    }
+
+    {
+        uint32_t cp = 0;
+        CHECK_INT(event_utf8_seq("A", 1, &cp), 1);
+        CHECK_INT(cp, 'A');
+        CHECK_INT(event_utf8_seq("\xc3\xa9", 2, &cp), 2);
+        CHECK_INT(cp, 0xe9);
+        CHECK_INT(event_utf8_seq("\xc3\xa9", 1, &cp), 0);          /* cut */
+        CHECK_INT(event_utf8_seq("\xe2\x80\xae", 3, &cp), 3);     /* U+202E */
+        CHECK(event_cp_unsafe(cp));                                 /* bidi override */
+        CHECK(event_cp_unsafe(0x9b));                               /* C1 CSI */
+        CHECK(!event_cp_unsafe(0xe9));
+        CHECK(!event_cp_unsafe(0x1f600));
     }
 
     event_init(&ev);
