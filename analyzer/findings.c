@@ -148,12 +148,23 @@ int findings_drop(struct findings_writer *w, const char *prefix, const int64_t *
     return rc;
 }
 
+#define FINDINGS_WRITE_WAIT_MS 180000
+
 int findings_commit(struct findings_writer *w, const char *const *meta, size_t nmeta)
 {
     sqlite3_stmt *m = NULL;
     size_t i;
+    int rc;
 
-    if (sqlite3_exec(w->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    /*
+     * An ingest or a tap may hold the write lock for a while (a bulk load rebuilds its
+     * indexes in one transaction): wait for it as long as the store's own writers do
+     * (core/store.c, STORE_WRITER_WAIT_MS) instead of the readers' 5 s.
+     */
+    sqlite3_busy_timeout(w->db, FINDINGS_WRITE_WAIT_MS);
+    rc = sqlite3_exec(w->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    sqlite3_busy_timeout(w->db, 5000);
+    if (rc != SQLITE_OK)
         return fail(w, "begin findings transaction");
     if (sqlite3_exec(w->db,
                      "DELETE FROM findings;"
