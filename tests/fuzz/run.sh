@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target of a build made with -DES_FUZZERS=ON for SECONDS each,
-# starting from (and adding to) the committed corpus; a crash input is left in
-# tests/fuzz/crashes/<target>/ to be committed as a regression case.
+# starting from the committed corpus (read only: new inputs go to BUILD_DIR/corpus-<target>);
+# a crash input is left in tests/fuzz/crashes/<target>/ to be committed as a regression case.
 # usage: tests/fuzz/run.sh BUILD_DIR [SECONDS]
 set -u
 build=${1:?usage: run.sh BUILD_DIR [SECONDS]}
@@ -15,12 +15,16 @@ for bin in "$build"/tests/fuzz_*_fuzzer; do
     short=${name#fuzz_}
     corpus="$src/corpus/$short"
     crashes="$src/crashes/$short"
-    mkdir -p "$corpus" "$crashes"
+    scratch="$build/corpus-$short"
+    mkdir -p "$corpus" "$scratch"
     dict=()
     [ -f "$src/$short.dict" ] && dict=(-dict="$src/$short.dict")
     echo "== $short: ${secs}s"
     if ! "$bin" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-        -artifact_prefix="$crashes/" "${dict[@]}" "$corpus" >"$build/fuzz-$short.log" 2>&1; then
+        -artifact_prefix="$build/crash-$short-" "${dict[@]}" "$scratch" "$corpus" \
+        >"$build/fuzz-$short.log" 2>&1; then
+        mkdir -p "$crashes"
+        cp "$build"/crash-"$short"-* "$crashes/" 2>/dev/null
         echo "!! $short: crash or failure, see $build/fuzz-$short.log and $crashes/"
         fail=$((fail + 1))
     fi
