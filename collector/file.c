@@ -1116,21 +1116,14 @@ int file_applog_parse(const char *line, size_t len, struct file_applog *out, con
 
 static int hex4(struct cursor *c, unsigned *v)
 {
-    unsigned i, d;
-    int b;
+    unsigned i;
+    int d;
 
     *v = 0;
     for (i = 0; i < 4; i++) {
-        b = cpeek(c);
-        if (b >= '0' && b <= '9')
-            d = (unsigned)(b - '0');
-        else if (b >= 'a' && b <= 'f')
-            d = (unsigned)(b - 'a' + 10);
-        else if (b >= 'A' && b <= 'F')
-            d = (unsigned)(b - 'A' + 10);
-        else
+        if ((d = cur_hexval(cpeek(c))) < 0)
             return 0;
-        *v = *v << 4 | d;
+        *v = *v << 4 | (unsigned)d;
         cur_skip(c, 1);
     }
     return 1;

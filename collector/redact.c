@@ -11,6 +11,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "core/cursor.h"
 #include "core/xmalloc.h"
 
 #define REDACT_HEX 32 /* hex digits of the HMAC kept in the replacement */
@@ -356,14 +357,8 @@ static int hex_decode(const char *s, uint8_t *out, size_t len)
     if (strlen(s) != 2 * len)
         return 0;
     for (i = 0; i < 2 * len; i++) {
-        int c = (unsigned char)s[i], v;
-        if (c >= '0' && c <= '9')
-            v = c - '0';
-        else if (c >= 'a' && c <= 'f')
-            v = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            v = c - 'A' + 10;
-        else
+        int v = cur_hexval((unsigned char)s[i]);
+        if (v < 0)
             return 0;
         if (i % 2 == 0)
             out[i / 2] = (uint8_t)(v << 4);

@@ -234,6 +234,18 @@ static inline const uint8_t *cur_until(struct cursor *c, int delim, size_t *n, i
     return p;
 }
 
+/* Value of one hex digit (either case), or -1 when c is not one. */
+static inline int cur_hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 /* Position helpers: bytes consumed since a saved cursor. */
 static inline size_t cur_offset(const struct cursor *start, const struct cursor *now)
 {

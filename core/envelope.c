@@ -1039,12 +1039,7 @@ static json_t *header_string(const char *s, size_t n, int pct)
             uint8_t ch = cur_u8(&c);
             if (ch == '%' && c.left >= 2) {
                 const uint8_t *h = c.p;
-                int hi = h[0] >= '0' && h[0] <= '9'   ? h[0] - '0'
-                         : lower(h[0]) >= 'a' && lower(h[0]) <= 'f' ? lower(h[0]) - 'a' + 10
-                                                                  : -1;
-                int lo = h[1] >= '0' && h[1] <= '9'   ? h[1] - '0'
-                         : lower(h[1]) >= 'a' && lower(h[1]) <= 'f' ? lower(h[1]) - 'a' + 10
-                                                                  : -1;
+                int hi = cur_hexval(h[0]), lo = cur_hexval(h[1]);
                 if (hi >= 0 && lo >= 0) {
                     ch = (uint8_t)(hi << 4 | lo);
                     cur_skip(&c, 2);

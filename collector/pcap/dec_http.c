@@ -110,17 +110,6 @@ static size_t head_end(const uint8_t *p, size_t len)
     return e ? (size_t)(e - p) + 4 : 0;
 }
 
-static int hex_val(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /*
  * Decodes a chunked body starting at c. Returns DEC_DONE with *out (owned) and c past the
  * trailers, DEC_MORE, or DEC_BAD.
@@ -143,7 +132,7 @@ static int dechunk(struct cursor *c, uint8_t **out, size_t *outlen)
         }
         llen = (size_t)(eol - c->p);
         line = cur_bytes(c, llen + 2);
-        while (digits < (int)llen && (v = hex_val(line[digits])) >= 0 && digits < 16) {
+        while (digits < (int)llen && (v = cur_hexval(line[digits])) >= 0 && digits < 16) {
             size = size << 4 | (uint64_t)v;
             digits++;
         }

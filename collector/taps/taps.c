@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "core/cursor.h"
+
 #include "collector/taps/tap_replay.h"
 #include "core/xmalloc.h"
 
@@ -69,17 +71,6 @@ static const struct tap_ops *find_ops(const char *scheme)
 
 /* ==== URLs ============================================================================== */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes n bytes of s into an owned string; NULL on a bad escape or a NUL. */
 static char *pct_decode(const char *s, size_t n)
 {
@@ -93,8 +84,8 @@ static char *pct_decode(const char *s, size_t n)
                 free(out);
                 return NULL;
             }
-            hi = hexval((unsigned char)s[i + 1]);
-            lo = hexval((unsigned char)s[i + 2]);
+            hi = cur_hexval((unsigned char)s[i + 1]);
+            lo = cur_hexval((unsigned char)s[i + 2]);
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
                 free(out);
                 return NULL;
