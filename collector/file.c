@@ -337,6 +337,7 @@ struct src {
     unsigned same_line;    /* records located on last_line so far */
     uint64_t cur_line;     /* line being read: where a damaged .gz or a read error is located */
     uint64_t events, rejects;
+    struct jdoc doc;       /* the record being read: its arrays are reused line after line */
 };
 
 static const struct envelope_map *src_map(const struct src *s)
@@ -407,7 +408,20 @@ struct line_ctx {
     size_t service_len, level_len;
 };
 
-static int src_emit_object(struct src *s, json_t *obj, uint64_t line, const struct line_ctx *lc)
+/* {"log_level": LEVEL}: the app-log line's level, kept with the unmapped attributes. */
+static char *level_attrs(const struct line_ctx *lc)
+{
+    json_t *o = json_object();
+    char *text;
+
+    json_object_set_new(o, "log_level", json_stringn(lc->level, lc->level_len));
+    text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return text;
+}
+
+static int src_emit_object(struct src *s, const struct jdoc *d, uint32_t obj, uint64_t line,
+                           const struct line_ctx *lc)
 {
     struct file_ingest *fi = s->fi;
     struct event ev;
@@ -422,10 +436,10 @@ static int src_emit_object(struct src *s, json_t *obj, uint64_t line, const stru
     if (lc) {
         ev.observed_us = lc->observed_us;
         /* The log level is kept with the unmapped attributes, unless the event has one. */
-        if (lc->level && json_object_get(obj, "log_level") == NULL)
-            json_object_set_new(obj, "log_level", json_stringn(lc->level, lc->level_len));
+        if (lc->level && jd_get(d, obj, "log_level", 9) == 0)
+            ev.attrs = level_attrs(lc);
     }
-    if (envelope_from_json(src_map(s), obj, &ev, &why) != ES_OK) {
+    if (envelope_from_doc(src_map(s), d, obj, &ev, &why) != ES_OK) {
         event_done(&ev);
         return src_reject_at(s, loc, why ? why : "not_an_object", "the envelope could not be read",
                              NULL, 0);
@@ -440,20 +454,19 @@ static int src_emit_object(struct src *s, json_t *obj, uint64_t line, const stru
 }
 
 /* An object is one event; an array is one event per element (CloudEvents batches). */
-static int src_emit_value(struct src *s, json_t *v, uint64_t line, const struct line_ctx *lc,
-                          const void *raw, size_t rawlen)
+static int src_emit_doc(struct src *s, const struct jdoc *d, uint64_t line,
+                        const struct line_ctx *lc, const void *raw, size_t rawlen)
 {
-    size_t i;
-    json_t *el;
+    uint32_t el;
     int rc;
 
-    if (json_is_object(v))
-        return src_emit_object(s, v, line, lc);
-    if (json_is_array(v)) {
-        json_array_foreach(v, i, el)
+    if (jd_type(d, 0) == JD_OBJECT)
+        return src_emit_object(s, d, 0, line, lc);
+    if (jd_type(d, 0) == JD_ARRAY) {
+        jd_foreach(d, 0, el)
         {
-            if (json_is_object(el))
-                rc = src_emit_object(s, el, line, lc);
+            if (jd_type(d, el) == JD_OBJECT)
+                rc = src_emit_object(s, d, el, line, lc);
             else
                 rc = src_reject(s, line, "not_an_object",
                                 "an element of this array is not a JSON object", raw, rawlen);
@@ -465,6 +478,21 @@ static int src_emit_value(struct src *s, json_t *v, uint64_t line, const struct 
         return ES_OK;
     }
     return src_reject(s, line, "not_an_object", "a JSON value that is not an object", raw, rawlen);
+}
+
+/* The same for a value jansson built (a repaired record, a logfmt line). */
+static int src_emit_value(struct src *s, json_t *v, uint64_t line, const struct line_ctx *lc,
+                          const void *raw, size_t rawlen)
+{
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    int rc;
+
+    if (text == NULL || jdoc_parse(&s->doc, text, strlen(text), 0, 0) != ES_OK)
+        rc = src_reject(s, line, "invalid_json", "the record could not be read back", raw, rawlen);
+    else
+        rc = src_emit_doc(s, &s->doc, line, lc, raw, rawlen);
+    free(text);
+    return rc;
 }
 
 static const char *json_reason(const json_error_t *jerr)
@@ -508,6 +536,9 @@ static int src_json(struct src *s, const uint8_t *p, size_t len, uint64_t line, 
 
     if (memchr(p, '\0', len) != NULL)
         return src_reject(s, line, "nul_byte", "NUL byte in JSON text", p, len);
+    /* The fast path; jansson below only for what it refuses (the error text, repairs). */
+    if (jdoc_parse(&s->doc, (const char *)p, len, 0, 0) == ES_OK)
+        return src_emit_doc(s, &s->doc, line, lc, p, len);
     v = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | flags, &jerr);
     if (v == NULL && json_error_code(&jerr) == json_error_invalid_utf8) {
         /*
@@ -614,7 +645,7 @@ static int line_logfmt(struct src *s, const uint8_t *p, size_t len, uint64_t lin
         return src_reject(s, line, "nul_byte", "NUL byte in a logfmt line", c.p, c.left);
     if (file_logfmt_parse((const char *)c.p, c.left, &obj, &why) != ES_OK)
         return src_reject(s, line, why, "expected key=value pairs", c.p, c.left);
-    rc = src_emit_object(s, obj, line, NULL);
+    rc = src_emit_value(s, obj, line, NULL, c.p, c.left);
     json_decref(obj);
     return rc;
 }
@@ -1623,6 +1654,7 @@ static int ingest_fd(struct file_ingest *fi, int fd, const char *path, const cha
     s.rd.chunk = fi->chunk;
     rc = src_run(&s, fi->format, path, uri, in_dir);
     rd_done(&s.rd);
+    jdoc_done(&s.doc);
     return rc;
 }
 
@@ -1641,6 +1673,7 @@ int file_ingest_buffer(struct file_ingest *fi, const void *p, size_t len, const 
     s.rd.chunk = fi->chunk;
     rc = src_run(&s, fmt, NULL, NULL, 0);
     rd_done(&s.rd);
+    jdoc_done(&s.doc);
     return rc;
 }
 

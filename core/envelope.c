@@ -18,12 +18,14 @@
 #include "envelope.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cursor.h"
+#include "jdoc.h"
 #include "timeparse.h"
 #include "vclock.h"
 #include "xmalloc.h"
@@ -247,12 +249,13 @@ static int fmt_real(double d, char *buf, size_t n, int json)
 /* At most this many consumed values per record: one per slot, plus those hoisted. */
 #define SKIP_MAX (SLOT_N + 1)
 
+/* Nodes of the record's document consumed by a column: left out of attrs. */
 struct skip {
-    const json_t *v[SKIP_MAX];
+    uint32_t v[SKIP_MAX];
     size_t n;
 };
 
-static int skip_has(const struct skip *sk, const json_t *v)
+static int skip_has(const struct skip *sk, uint32_t v)
 {
     size_t i;
     if (sk == NULL)
@@ -263,72 +266,114 @@ static int skip_has(const struct skip *sk, const json_t *v)
     return 0;
 }
 
+/* 1 when a consumed node lies inside node i. */
+static int skip_inside(const struct skip *sk, const struct jdoc *d, uint32_t i)
+{
+    size_t k;
+    if (sk == NULL)
+        return 0;
+    for (k = 0; k < sk->n; k++)
+        if (jd_inside(d, i, sk->v[k]))
+            return 1;
+    return 0;
+}
+
 #define JB_MAX_DEPTH 4096
 
+static int jb_value(struct jbuf *b, const struct jdoc *d, uint32_t i, const struct skip *sk,
+                    int depth);
+
 /*
- * Writes v compactly, leaving out object members whose value is in sk (may be NULL).
- * Returns 0 when v is an object that had members and lost all of them (caller drops it).
+ * Writes the members of object i except those in sk and objects that lose every member
+ * (comma-separated, no braces); the members written go to written (may be NULL), which
+ * has room for all. Returns how many were written.
  */
-static int jb_value(struct jbuf *b, const json_t *v, const struct skip *sk, int depth)
+static size_t jb_members(struct jbuf *b, const struct jdoc *d, uint32_t i, const struct skip *sk,
+                         int depth, uint32_t *written)
 {
+    size_t wrote = 0, len;
+    const char *key;
+    uint32_t m;
+
+    jd_foreach(d, i, m)
+    {
+        size_t mark = b->len;
+        if (skip_has(sk, m))
+            continue;
+        if (wrote)
+            jb_putc(b, ',');
+        key = jd_key(d, m, &len);
+        jb_str(b, key, len);
+        jb_putc(b, ':');
+        if (!jb_value(b, d, m, sk, depth)) {
+            b->len = mark;
+            b->p[mark] = '\0';
+            continue;
+        }
+        if (written != NULL)
+            written[wrote] = m;
+        wrote++;
+    }
+    return wrote;
+}
+
+/*
+ * Writes node i of d compactly, leaving out object members that are in sk (may be NULL).
+ * A value that arrived in this very form (JD_CANON) with nothing to leave out is copied.
+ * Returns 0 when i is an object that had members and lost all of them (caller drops it).
+ */
+static int jb_value(struct jbuf *b, const struct jdoc *d, uint32_t i, const struct skip *sk,
+                    int depth)
+{
+    const struct jd_node *n = &d->n[i];
     char num[40];
-    int n;
+    const char *s;
+    size_t len;
+    uint32_t m;
+    int k;
 
     if (depth > JB_MAX_DEPTH) {
         jb_put(b, "null", 4);
         return 1;
     }
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: {
-        const char *key;
-        size_t klen, wrote = 0;
-        json_t *m;
-        jb_putc(b, '{');
-        json_object_keylen_foreach((json_t *)v, key, klen, m)
-        {
-            size_t mark = b->len;
-            if (skip_has(sk, m))
-                continue;
-            if (wrote)
-                jb_putc(b, ',');
-            jb_str(b, key, klen);
-            jb_putc(b, ':');
-            if (!jb_value(b, m, sk, depth + 1)) {
-                b->len = mark;
-                b->p[mark] = '\0';
-                continue;
-            }
-            wrote++;
-        }
-        jb_putc(b, '}');
-        return wrote > 0 || json_object_size(v) == 0;
+    if ((n->flags & JD_CANON) && !skip_inside(sk, d, i)) {
+        jb_put(b, d->text + n->raw, n->rawlen);
+        return 1;
     }
-    case JSON_ARRAY: {
-        size_t i, len = json_array_size(v);
+    switch (jd_type(d, i)) {
+    case JD_OBJECT: {
+        size_t wrote;
+        jb_putc(b, '{');
+        wrote = jb_members(b, d, i, sk, depth + 1, NULL);
+        jb_putc(b, '}');
+        return wrote > 0 || n->count == 0;
+    }
+    case JD_ARRAY:
         jb_putc(b, '[');
-        for (i = 0; i < len; i++) {
-            if (i)
+        jd_foreach(d, i, m)
+        {
+            if (m != jd_first(d, i))
                 jb_putc(b, ',');
-            (void)jb_value(b, json_array_get(v, i), NULL, depth + 1);
+            (void)jb_value(b, d, m, NULL, depth + 1);
         }
         jb_putc(b, ']');
         return 1;
-    }
-    case JSON_STRING:
-        jb_str(b, json_string_value(v), json_string_length(v));
+    case JD_STRING:
+        s = jd_str(d, i, &len);
+        jb_str(b, s, len);
         return 1;
-    case JSON_INTEGER:
-        n = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        jb_put(b, num, (size_t)n);
+    case JD_INT:
+        k = snprintf(num, sizeof num, "%" PRId64, n->v.i);
+        jb_put(b, num, (size_t)k);
         return 1;
-    case JSON_REAL:
-        n = fmt_real(json_real_value(v), num, sizeof num, 1);
-        jb_put(b, num, (size_t)n);
+    case JD_REAL:
+        k = fmt_real(n->v.d, num, sizeof num, 1);
+        jb_put(b, num, (size_t)k);
         return 1;
-    case JSON_TRUE:
+    case JD_TRUE:
         jb_put(b, "true", 4);
         return 1;
-    case JSON_FALSE:
+    case JD_FALSE:
         jb_put(b, "false", 5);
         return 1;
     default:
@@ -337,10 +382,10 @@ static int jb_value(struct jbuf *b, const json_t *v, const struct skip *sk, int 
     }
 }
 
-static char *json_text(const json_t *v)
+static char *json_text(const struct jdoc *d, uint32_t i)
 {
     struct jbuf b = {NULL, 0, 0};
-    (void)jb_value(&b, v, NULL, 0);
+    (void)jb_value(&b, d, i, NULL, 0);
     return b.p;
 }
 
@@ -550,70 +595,67 @@ int envelope_map_load(const char *path, struct envelope_map **out, char *err, si
     return ES_OK;
 }
 
-/* A member of obj by exact key, else by case-insensitive key (first in order). */
-static json_t *member_get(const json_t *obj, const char *key)
+/* A member of object obj by exact key, else by case-insensitive key (first in order). */
+static uint32_t member_get(const struct jdoc *d, uint32_t obj, const char *key)
 {
-    json_t *v = json_object_get(obj, key), *m;
-    const char *k;
-    size_t klen, n = strlen(key);
-    char low[MAP_MAX_PATH_LEN + 1];
-    size_t i;
+    size_t n = strlen(key);
+    uint32_t v = jd_get(d, obj, key, n);
 
-    if (v != NULL || n > MAP_MAX_PATH_LEN)
+    if (v != 0 || n > MAP_MAX_PATH_LEN)
         return v;
-    for (i = 0; i < n; i++)
-        low[i] = (char)lower((unsigned char)key[i]);
-    low[n] = '\0';
-    json_object_keylen_foreach((json_t *)obj, k, klen, m)
-    {
-        if (ieq(k, klen, low))
-            return m;
-    }
-    return NULL;
+    return jd_iget(d, obj, key, n);
 }
 
-static json_t *map_resolve(const json_t *obj, const struct map_path *mp)
+static uint32_t map_resolve(const struct jdoc *d, uint32_t obj, const struct map_path *mp)
 {
-    json_t *v = json_object_get(obj, mp->full);
+    uint32_t v = jd_get(d, obj, mp->full, strlen(mp->full));
     size_t i;
 
-    if (v != NULL || mp->nseg == 1)
-        return v ? v : member_get(obj, mp->full);
-    v = (json_t *)obj;
-    for (i = 0; i < mp->nseg && v != NULL; i++)
-        v = json_is_object(v) ? member_get(v, mp->seg[i]) : NULL;
+    if (v != 0 || mp->nseg == 1)
+        return v ? v : member_get(d, obj, mp->full);
+    v = obj; /* node 0 is the root here, not "none" */
+    for (i = 0; i < mp->nseg; i++) {
+        if (jd_type(d, v) != JD_OBJECT || (v = member_get(d, v, mp->seg[i])) == 0)
+            return 0;
+    }
     return v;
 }
 
 /* ---- Normalising one object ---------------------------------------------------------- */
 
 struct cand {
-    json_t *v;  /* winning value (borrowed), NULL = none */
+    uint32_t v; /* winning value (a node of the record), 0 = none */
     int score;  /* lower wins: map paths < top level < metadata < meta < headers */
     int b64;    /* came from data_base64 */
 };
 
-static int usable(int slot, const json_t *v, int b64)
+static int str_nonempty(const struct jdoc *d, uint32_t v)
 {
+    return jd_type(d, v) == JD_STRING && d->n[v].v.s.len > 0;
+}
+
+static int usable(const struct jdoc *d, int slot, uint32_t v, int b64)
+{
+    enum jd_type t = jd_type(d, v);
+
     switch (slot) {
     case ENV_DATA:
-        return b64 ? json_is_string(v) : !json_is_null(v);
+        return b64 ? t == JD_STRING : t != JD_NULL;
     case ENV_VCLOCK:
-        return json_is_object(v) || (json_is_string(v) && json_string_length(v) > 0);
+        return t == JD_OBJECT || str_nonempty(d, v);
     case SLOT_TRACEPARENT:
     case SLOT_TRACESTATE:
-        return json_is_string(v) && json_string_length(v) > 0;
+        return str_nonempty(d, v);
     default:
-        return (json_is_string(v) && json_string_length(v) > 0) || json_is_integer(v) ||
-               json_is_real(v);
+        return str_nonempty(d, v) || t == JD_INT || t == JD_REAL;
     }
 }
 
-static void consider(struct cand *c, const struct spelling *sp, json_t *v, int level,
-                     int penalty)
+static void consider(const struct jdoc *d, struct cand *c, const struct spelling *sp, uint32_t v,
+                     int level, int penalty)
 {
     int score = level * 16 + sp->rank + penalty;
-    if (!usable(sp->slot, v, sp->b64) || (c->v != NULL && c->score <= score))
+    if (!usable(d, sp->slot, v, sp->b64) || (c->v != 0 && c->score <= score))
         return;
     c->v = v;
     c->score = score;
@@ -621,21 +663,24 @@ static void consider(struct cand *c, const struct spelling *sp, json_t *v, int l
 }
 
 /* Text of a scalar: strings as they are, numbers in decimal (in num). 0 if not a scalar. */
-static int scalar_text(const json_t *v, const char **s, size_t *len, char *num, size_t numlen)
+static int scalar_text(const struct jdoc *d, uint32_t v, const char **s, size_t *len, char *num,
+                       size_t numlen)
 {
     int n;
 
-    if (json_is_string(v)) {
-        *s = json_string_value(v);
-        *len = json_string_length(v);
+    switch (jd_type(d, v)) {
+    case JD_STRING:
+        *s = jd_str(d, v, len);
         return 1;
-    }
-    if (json_is_integer(v))
-        n = snprintf(num, numlen, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    else if (json_is_real(v))
-        n = fmt_real(json_real_value(v), num, numlen, 0);
-    else
+    case JD_INT:
+        n = snprintf(num, numlen, "%" PRId64, d->n[v].v.i);
+        break;
+    case JD_REAL:
+        n = fmt_real(d->n[v].v.d, num, numlen, 0);
+        break;
+    default:
         return 0;
+    }
     *s = num;
     *len = n > 0 ? (size_t)n : 0;
     return 1;
@@ -659,28 +704,57 @@ static char **str_field(struct event *ev, int attr)
     }
 }
 
-/* The data attribute: JSON text; a string that holds a JSON object or array is parsed. */
-static char *data_text(const json_t *v, int b64)
+static int is_blank(int ch)
 {
-    if (json_is_string(v) && !b64) {
-        const char *s = json_string_value(v);
-        size_t n = json_string_length(v), i = 0;
-        while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/* The data attribute: JSON text; a string that holds a JSON object or array is parsed. */
+static char *data_text(const struct jdoc *d, uint32_t v, int b64)
+{
+    if (jd_type(d, v) == JD_STRING && !b64) {
+        size_t n, i = 0;
+        const char *s = jd_str(d, v, &n);
+        while (i < n && is_blank((unsigned char)s[i]))
             i++;
         if (i < n && (s[i] == '{' || s[i] == '[')) {
-            json_t *inner = json_loadb(s, n, JSON_REJECT_DUPLICATES, NULL);
-            if (inner != NULL) {
-                char *t = json_text(inner);
-                json_decref(inner);
+            struct jdoc inner;
+            char *t = NULL;
+            jdoc_init(&inner);
+            if (jdoc_parse(&inner, s, n, 0, 0) == ES_OK)
+                t = json_text(&inner, 0);
+            jdoc_done(&inner);
+            if (t != NULL)
                 return t;
-            }
         }
     }
-    return json_text(v);
+    return json_text(d, v);
+}
+
+/* A vector clock from an object, or from a string holding one ("a:1,b:2" or JSON). */
+static int vclock_of(const struct jdoc *d, uint32_t v, struct vclock *vc)
+{
+    size_t n;
+    const char *s;
+    char *t;
+    int rc;
+
+    if (jd_type(d, v) == JD_OBJECT) {
+        t = json_text(d, v);
+        rc = vclock_parse(vc, t, strlen(t));
+        free(t);
+        return rc;
+    }
+    s = jd_str(d, v, &n);
+    while (n && is_blank((unsigned char)s[0]))
+        s++, n--;
+    if (n && s[0] == '"')
+        return ES_EINVALID; /* a string in a string: one level only */
+    return vclock_parse(vc, s, n);
 }
 
 /* Sets one attribute from its winning value. Returns 0 when the value was not usable. */
-static int apply_attr(struct event *ev, int attr, const struct cand *c)
+static int apply_attr(const struct jdoc *d, struct event *ev, int attr, const struct cand *c)
 {
     char num[40];
     const char *s;
@@ -689,16 +763,16 @@ static int apply_attr(struct event *ev, int attr, const struct cand *c)
     switch (attr) {
     case ENV_TIME: {
         int64_t us;
-        if (!scalar_text(c->v, &s, &n, num, sizeof num))
+        if (!scalar_text(d, c->v, &s, &n, num, sizeof num))
             return 0;
         event_set(&ev->time_raw, s, n);
-        if (json_is_string(c->v)) {
+        if (jd_type(d, c->v) == JD_STRING) {
             if (timeparse_text(s, n, &us, NULL) != ES_OK)
                 us = ES_TIME_NONE;
-        } else if (json_is_integer(c->v)) {
-            if (timeparse_epoch_int(json_integer_value(c->v), &us) != ES_OK)
+        } else if (jd_type(d, c->v) == JD_INT) {
+            if (timeparse_epoch_int(d->n[c->v].v.i, &us) != ES_OK)
                 us = ES_TIME_NONE;
-        } else if (timeparse_epoch(json_real_value(c->v), &us) != ES_OK) {
+        } else if (timeparse_epoch(d->n[c->v].v.d, &us) != ES_OK) {
             us = ES_TIME_NONE;
         }
         ev->time_us = us;
@@ -707,7 +781,7 @@ static int apply_attr(struct event *ev, int attr, const struct cand *c)
     case ENV_VCLOCK: {
         struct vclock vc;
         vclock_init(&vc);
-        if (vclock_parse_json(&vc, c->v) != ES_OK) {
+        if (vclock_of(d, c->v, &vc) != ES_OK) {
             vclock_done(&vc);
             return 0;
         }
@@ -718,13 +792,13 @@ static int apply_attr(struct event *ev, int attr, const struct cand *c)
     }
     case ENV_DATA:
         free(ev->data);
-        ev->data = data_text(c->v, c->b64);
+        ev->data = data_text(d, c->v, c->b64);
         ev->payload_hash = 0;
         return 1;
     case ENV_VERSION:
         return 0; /* no column: kept in attrs under its own name */
     default:
-        if (!scalar_text(c->v, &s, &n, num, sizeof num))
+        if (!scalar_text(d, c->v, &s, &n, num, sizeof num))
             return 0;
         event_set(str_field(ev, attr), s, n);
         return 1;
@@ -741,95 +815,118 @@ static int missing(const struct event *ev, int attr)
     return *str_field((struct event *)ev, attr) == NULL;
 }
 
+/* A document and one of its objects: the record, or the transport's attributes. */
+struct jobj {
+    const struct jdoc *d;
+    uint32_t i;
+};
+
+static void jb_member(struct jbuf *b, const struct jdoc *d, uint32_t m)
+{
+    size_t klen;
+    const char *key = jd_key(d, m, &klen);
+    jb_str(b, key, klen);
+    jb_putc(b, ':');
+}
+
+/*
+ * Writes the members of m (record, minus sk) and then those of x (transport) whose key m
+ * did not write: both sides held an object under one key, the record's members first.
+ */
+static void jb_merged(struct jbuf *b, const struct jdoc *d, uint32_t m, const struct jdoc *xd,
+                      uint32_t x, const struct skip *sk)
+{
+    uint32_t *written = xmalloc(((size_t)d->n[m].count + 1) * sizeof *written);
+    size_t wrote, nrec, klen, k2, j;
+    uint32_t xm;
+    const char *key, *key2;
+
+    jb_putc(b, '{');
+    wrote = nrec = jb_members(b, d, m, sk, 2, written);
+    jd_foreach(xd, x, xm)
+    {
+        /* Left out when the record wrote a member of that key. */
+        key = jd_key(xd, xm, &klen);
+        for (j = 0; j < nrec; j++) {
+            key2 = jd_key(d, written[j], &k2);
+            if (k2 == klen && memcmp(key2, key, klen) == 0)
+                break;
+        }
+        if (j < nrec)
+            continue;
+        if (wrote++)
+            jb_putc(b, ',');
+        jb_member(b, xd, xm);
+        (void)jb_value(b, xd, xm, NULL, 2);
+    }
+    jb_putc(b, '}');
+    free(written);
+}
+
 /*
  * Writes attrs: the hoisted trace context, obj's members minus the consumed ones, then the
  * members of extra (transport attributes) whose key obj does not have. Objects present in
  * both are merged (obj's members first). NULL when there is nothing to keep.
  */
-static char *attrs_text(const json_t *obj, const json_t *extra, const struct skip *sk,
+static char *attrs_text(struct jobj obj, struct jobj extra, const struct skip *sk,
                         const struct cand *trace)
 {
     static const char *const trace_key[2] = {"traceparent", "tracestate"};
+    const struct jdoc *d = obj.d, *xd = extra.d;
     struct jbuf b = {NULL, 0, 0};
-    const char *key;
     size_t klen, wrote = 0, i;
-    json_t *m;
+    const char *key;
+    uint32_t m;
 
     jb_putc(&b, '{');
     /* Trace context first, from the record (any level) or else from the transport. */
     for (i = 0; i < 2; i++) {
-        const json_t *t = trace[i].v;
-        if (t == NULL && extra != NULL && json_object_get(obj, trace_key[i]) == NULL)
-            t = json_object_get(extra, trace_key[i]);
-        if (t == NULL)
+        size_t tlen = strlen(trace_key[i]);
+        const struct jdoc *td = d;
+        uint32_t t = trace[i].v;
+        if (t == 0 && xd != NULL && jd_get(d, obj.i, trace_key[i], tlen) == 0) {
+            t = jd_get(xd, extra.i, trace_key[i], tlen);
+            td = xd;
+        }
+        if (t == 0)
             continue;
         if (wrote++)
             jb_putc(&b, ',');
-        jb_str(&b, trace_key[i], strlen(trace_key[i]));
+        jb_str(&b, trace_key[i], tlen);
         jb_putc(&b, ':');
-        (void)jb_value(&b, t, NULL, 1);
+        (void)jb_value(&b, td, t, NULL, 1);
     }
-    json_object_keylen_foreach((json_t *)obj, key, klen, m)
+    jd_foreach(d, obj.i, m)
     {
         size_t mark = b.len;
-        json_t *x;
+        uint32_t x;
         if (skip_has(sk, m))
             continue;
         if (wrote)
             jb_putc(&b, ',');
-        jb_str(&b, key, klen);
-        jb_putc(&b, ':');
-        x = extra ? json_object_get(extra, key) : NULL;
-        if (json_is_object(m) && json_is_object(x)) {
-            /* Both sides hold an object under this key: one object, the record's first. */
-            json_t *merged = json_deep_copy(x), *mm;
-            const char *k2;
-            size_t wrote2 = 0, k2len;
-            jb_putc(&b, '{');
-            json_object_keylen_foreach(m, k2, k2len, mm)
-            {
-                size_t mark2 = b.len;
-                if (skip_has(sk, mm))
-                    continue;
-                if (wrote2)
-                    jb_putc(&b, ',');
-                jb_str(&b, k2, k2len);
-                jb_putc(&b, ':');
-                if (!jb_value(&b, mm, sk, 2)) {
-                    b.len = mark2;
-                    continue;
-                }
-                wrote2++;
-                json_object_del(merged, k2);
-            }
-            json_object_keylen_foreach(merged, k2, k2len, mm)
-            {
-                if (wrote2++)
-                    jb_putc(&b, ',');
-                jb_str(&b, k2, k2len);
-                jb_putc(&b, ':');
-                (void)jb_value(&b, mm, NULL, 2);
-            }
-            jb_putc(&b, '}');
-            json_decref(merged);
-        } else if (!jb_value(&b, m, sk, 1)) {
+        jb_member(&b, d, m);
+        key = jd_key(d, m, &klen);
+        x = xd != NULL ? jd_get(xd, extra.i, key, klen) : 0;
+        if (jd_type(d, m) == JD_OBJECT && x != 0 && jd_type(xd, x) == JD_OBJECT) {
+            jb_merged(&b, d, m, xd, x, sk);
+        } else if (!jb_value(&b, d, m, sk, 1)) {
             b.len = mark;
             b.p[mark] = '\0';
             continue;
         }
         wrote++;
     }
-    if (extra != NULL) {
-        json_object_keylen_foreach((json_t *)extra, key, klen, m)
+    if (xd != NULL) {
+        jd_foreach(xd, extra.i, m)
         {
-            if (json_object_get(obj, key) != NULL || strcmp(key, trace_key[0]) == 0 ||
+            key = jd_key(xd, m, &klen);
+            if (jd_get(d, obj.i, key, klen) != 0 || strcmp(key, trace_key[0]) == 0 ||
                 strcmp(key, trace_key[1]) == 0)
                 continue;
             if (wrote++)
                 jb_putc(&b, ',');
-            jb_str(&b, key, klen);
-            jb_putc(&b, ':');
-            (void)jb_value(&b, m, NULL, 1);
+            jb_member(&b, xd, m);
+            (void)jb_value(&b, xd, m, NULL, 1);
         }
     }
     jb_putc(&b, '}');
@@ -841,19 +938,19 @@ static char *attrs_text(const json_t *obj, const json_t *extra, const struct ski
 }
 
 /*
- * Normalises obj into ev. fill: only attributes ev lacks are set and attrs is left alone
- * (used for header-carried attributes under a JSON body). extra: attributes to keep in
- * attrs besides obj's unmapped members (may be NULL).
+ * Normalises object obj of d into ev. fill: only attributes ev lacks are set and attrs is
+ * left alone (used for header-carried attributes under a JSON body). extra: attributes to
+ * keep in attrs besides obj's unmapped members (extra.d NULL: none).
  */
-static void normalise(const struct envelope_map *map, json_t *obj, struct event *ev,
-                      const json_t *extra, int fill)
+static void normalise(const struct envelope_map *map, const struct jdoc *d, uint32_t obj,
+                      struct event *ev, struct jobj extra, int fill)
 {
     struct cand c[SLOT_N];
-    json_t *nest[NEST_N] = {NULL, NULL, NULL};
+    uint32_t nest[NEST_N] = {0, 0, 0};
     struct skip sk;
     const char *key;
     size_t klen, i;
-    json_t *v;
+    uint32_t v;
     int a;
 
     memset(c, 0, sizeof c);
@@ -863,8 +960,8 @@ static void normalise(const struct envelope_map *map, json_t *obj, struct event 
     if (map != NULL) {
         for (a = 0; a < ENV_NATTRS; a++) {
             for (i = 0; i < map->n[a]; i++) {
-                v = map_resolve(obj, &map->paths[a][i]);
-                if (v != NULL && usable(a, v, 0)) {
+                v = map_resolve(d, obj, &map->paths[a][i]);
+                if (v != 0 && usable(d, a, v, 0)) {
                     c[a].v = v;
                     c[a].score = -1;
                     break;
@@ -874,58 +971,103 @@ static void normalise(const struct envelope_map *map, json_t *obj, struct event 
     }
 
     /* One pass over the top level, remembering the nested containers. */
-    json_object_keylen_foreach(obj, key, klen, v)
+    jd_foreach(d, obj, v)
     {
         int pen;
-        const struct spelling *sp = spelling_match(key, klen, &pen);
-        if (sp == NULL)
+        const struct spelling *sp;
+        key = jd_key(d, v, &klen);
+        if ((sp = spelling_match(key, klen, &pen)) == NULL)
             continue;
         if (sp->slot == SLOT_NEST) {
-            if (json_is_object(v) && nest[sp->rank] == NULL)
+            if (jd_type(d, v) == JD_OBJECT && nest[sp->rank] == 0)
                 nest[sp->rank] = v;
             continue;
         }
-        consider(&c[sp->slot], sp, v, 0, pen);
+        consider(d, &c[sp->slot], sp, v, 0, pen);
     }
     for (i = 0; i < NEST_N; i++) {
-        if (nest[i] == NULL)
+        if (nest[i] == 0)
             continue;
-        json_object_keylen_foreach(nest[i], key, klen, v)
+        jd_foreach(d, nest[i], v)
         {
             int pen;
-            const struct spelling *sp = spelling_match(key, klen, &pen);
+            const struct spelling *sp;
+            key = jd_key(d, v, &klen);
+            sp = spelling_match(key, klen, &pen);
             if (sp != NULL && sp->slot != SLOT_NEST)
-                consider(&c[sp->slot], sp, v, 1 + (int)i, pen);
+                consider(d, &c[sp->slot], sp, v, 1 + (int)i, pen);
         }
     }
 
     /* Apply the winners; the values taken are left out of attrs. */
     for (a = 0; a < ENV_NATTRS; a++) {
-        if (c[a].v == NULL)
+        if (c[a].v == 0)
             continue;
         if (fill && (a == ENV_DATA || !missing(ev, a)))
             continue;
-        if (apply_attr(ev, a, &c[a]))
+        if (apply_attr(d, ev, a, &c[a]))
             sk.v[sk.n++] = c[a].v;
     }
     if (fill)
         return;
     for (a = SLOT_TRACEPARENT; a < SLOT_N; a++) {
         /* A nested one is hoisted only when the top level has no member of that name. */
-        v = json_object_get(obj, a == SLOT_TRACEPARENT ? "traceparent" : "tracestate");
-        if (v != NULL && v != c[a].v)
-            c[a].v = NULL;
-        if (c[a].v != NULL)
+        const char *name = a == SLOT_TRACEPARENT ? "traceparent" : "tracestate";
+        v = jd_get(d, obj, name, strlen(name));
+        if (v != 0 && v != c[a].v)
+            c[a].v = 0;
+        if (c[a].v != 0)
             sk.v[sk.n++] = c[a].v;
     }
-    free(ev->attrs);
-    ev->attrs = attrs_text(obj, extra, &sk, &c[SLOT_TRACEPARENT]);
+    {
+        /* extra may be a parse of the old attrs: free them only after. */
+        char *attrs = attrs_text((struct jobj){d, obj}, extra, &sk, &c[SLOT_TRACEPARENT]);
+        free(ev->attrs);
+        ev->attrs = attrs;
+    }
+}
+
+int envelope_from_doc(const struct envelope_map *map, const struct jdoc *d, uint32_t obj,
+                      struct event *ev, const char **why)
+{
+    struct jdoc xd;
+    struct jobj extra = {NULL, 0};
+
+    if (why)
+        *why = NULL;
+    if (jd_type(d, obj) != JD_OBJECT) {
+        if (why)
+            *why = "not_an_object";
+        return ES_EINVALID;
+    }
+    /* attrs already set (by a collector) are kept; the record's members win on a clash. */
+    jdoc_init(&xd);
+    if (ev->attrs != NULL && ev->attrs[0] != '\0' &&
+        jdoc_parse(&xd, ev->attrs, strlen(ev->attrs), 0, JDOC_ALLOW_NUL) == ES_OK &&
+        jd_type(&xd, 0) == JD_OBJECT) {
+        extra.d = &xd;
+        extra.i = 0;
+    }
+    normalise(map, d, obj, ev, extra, 0);
+    jdoc_done(&xd);
+    return ES_OK;
+}
+
+/* The compact text of a jansson value, parsed into d (NUL bytes in strings allowed). */
+static int doc_of_json(struct jdoc *d, const json_t *v, char **text)
+{
+    *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (*text == NULL)
+        return ES_EINVALID;
+    return jdoc_parse(d, *text, strlen(*text), 0, JDOC_ALLOW_NUL);
 }
 
 int envelope_from_json(const struct envelope_map *map, json_t *obj, struct event *ev,
                        const char **why)
 {
-    json_t *extra = NULL;
+    struct jdoc d;
+    char *text = NULL;
+    int rc;
 
     if (why)
         *why = NULL;
@@ -934,17 +1076,35 @@ int envelope_from_json(const struct envelope_map *map, json_t *obj, struct event
             *why = "not_an_object";
         return ES_EINVALID;
     }
-    /* attrs already set (by a collector) are kept; the record's members win on a clash. */
-    if (ev->attrs != NULL && ev->attrs[0] != '\0') {
-        extra = json_loads(ev->attrs, 0, NULL);
-        if (extra != NULL && !json_is_object(extra)) {
-            json_decref(extra);
-            extra = NULL;
-        }
-    }
-    normalise(map, obj, ev, extra, 0);
-    json_decref(extra);
-    return ES_OK;
+    jdoc_init(&d);
+    rc = doc_of_json(&d, obj, &text);
+    if (rc == ES_OK)
+        rc = envelope_from_doc(map, &d, 0, ev, why);
+    else if (why)
+        *why = "invalid_json";
+    jdoc_done(&d);
+    free(text);
+    return rc;
+}
+
+/* normalise() for jansson objects (protocol messages build theirs with jansson). */
+static void normalise_json(const struct envelope_map *map, const json_t *obj, struct event *ev,
+                           const json_t *extra, int fill)
+{
+    struct jdoc d, xd;
+    char *text = NULL, *xtext = NULL;
+    struct jobj x = {NULL, 0};
+
+    jdoc_init(&d);
+    jdoc_init(&xd);
+    if (extra != NULL && doc_of_json(&xd, extra, &xtext) == ES_OK && jd_type(&xd, 0) == JD_OBJECT)
+        x.d = &xd;
+    if (doc_of_json(&d, obj, &text) == ES_OK && jd_type(&d, 0) == JD_OBJECT)
+        normalise(map, &d, 0, ev, x, fill);
+    jdoc_done(&d);
+    jdoc_done(&xd);
+    free(text);
+    free(xtext);
 }
 
 void envelope_copy_event(struct event *dst, const struct event *src)
@@ -1336,10 +1496,10 @@ static int emit_one(struct msg_ctx *mc, json_t *obj, const char *loc_suffix)
         free(ev.location);
         ev.location = loc;
     }
-    normalise(mc->map, obj, &ev, mc->mh->extra, 0);
+    normalise_json(mc->map, obj, &ev, mc->mh->extra, 0);
     /* Header-carried attributes (AMQP message-id, ...) fill what the record lacks. */
     if (json_object_size(mc->mh->plain) > 0)
-        normalise(mc->map, mc->mh->plain, &ev, NULL, 1);
+        normalise_json(mc->map, mc->mh->plain, &ev, NULL, 1);
     rc = mc->emit(mc->ctx, &ev);
     event_done(&ev);
     return rc;

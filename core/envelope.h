@@ -16,6 +16,7 @@
 
 #include "err.h"
 #include "event.h"
+#include "jdoc.h"
 
 enum envelope_attr {
     ENV_ID,
@@ -66,6 +67,13 @@ void envelope_map_free(struct envelope_map *m);
  */
 int envelope_from_json(const struct envelope_map *map, json_t *obj, struct event *ev,
                        const char **why) ES_WARN_UNUSED;
+
+/*
+ * The same for object obj of a parsed document (core/jdoc.h): the collectors' fast path,
+ * with no jansson value built. The document must stay alive during the call only.
+ */
+int envelope_from_doc(const struct envelope_map *map, const struct jdoc *d, uint32_t obj,
+                      struct event *ev, const char **why) ES_WARN_UNUSED;
 
 /* How protocol headers carry CloudEvents attributes (CloudEvents protocol bindings). */
 enum envelope_binding {
