@@ -436,16 +436,21 @@ int redact_setup_key(struct redact *r, struct store *st)
 
 /* ---- Apply ------------------------------------------------------------------------- */
 
-/* "redacted:hmac-sha256:<32 hex>" for len bytes of p. */
-static json_t *hashed(const struct redact *r, const void *p, size_t len)
+void redact_text(const struct redact *r, const void *p, size_t len, char out[REDACT_TEXT_MAX])
 {
-    char text[sizeof REDACT_PREFIX + REDACT_HEX];
     char hex[65];
     uint8_t mac[32];
 
     redact_hmac_sha256(r->key, r->keylen, p, len, mac);
     hex_encode(mac, sizeof mac, hex);
-    snprintf(text, sizeof text, "%s%.*s", REDACT_PREFIX, REDACT_HEX, hex);
+    snprintf(out, REDACT_TEXT_MAX, "%s%.*s", REDACT_PREFIX, REDACT_HEX, hex);
+}
+
+static json_t *hashed(const struct redact *r, const void *p, size_t len)
+{
+    char text[REDACT_TEXT_MAX];
+
+    redact_text(r, p, len, text);
     return json_string(text);
 }
 

@@ -50,6 +50,10 @@ int redact_setup_key(struct redact *r, struct store *st) ES_WARN_UNUSED;
 int redact_apply(const struct redact *r, struct event *ev) ES_WARN_UNUSED;
 void redact_free(struct redact *r);
 
+/* "redacted:hmac-sha256:<32 hex>" for len bytes of p: what a redacted value becomes. */
+#define REDACT_TEXT_MAX 64
+void redact_text(const struct redact *r, const void *p, size_t len, char out[REDACT_TEXT_MAX]);
+
 /* SHA-256 and HMAC-SHA256 (RFC 4231), exposed for tests. */
 void redact_sha256(const void *p, size_t len, uint8_t out[32]);
 void redact_hmac_sha256(const uint8_t *key, size_t keylen, const void *p, size_t len,

@@ -23,6 +23,7 @@
 #define SINK_SLEEP_MS 1000 /* nothing to do for this long: sleep until signalled */
 #define SINK_DEAD (2 * SINK_QUEUE) /* stored items waiting to be freed by the producer */
 #define SINK_REAP 256      /* the producer frees stored items in runs of at least this */
+#define SINK_EXCERPT 256   /* bytes of a rejected record kept in rejects.excerpt */
 
 enum sink_kind { SINK_EVENT, SINK_REJECT };
 
@@ -78,10 +79,6 @@ static int item_store(struct sink *s, struct sink_item *it, uint64_t *stored, ui
     if (it->kind == SINK_REJECT)
         return store_add_reject(s->st, it->origin, it->location, it->reason, it->excerpt,
                                 it->excerpt_len);
-    if (s->no_payload)
-        event_set(&it->ev.data, NULL, 0);
-    if (it->ev.data != NULL && it->ev.payload_hash == 0)
-        it->ev.payload_hash = event_hash(it->ev.data, strlen(it->ev.data));
     rc = store_add_event(s->st, it->origin, &it->ev, &added);
     if (rc == ES_OK)
         ++*(added ? stored : present);
@@ -443,13 +440,18 @@ int sink_event_take(struct sink *s, struct event *ev)
     it.origin = s->origin;
     it.ev = *ev;
     event_init(ev);
-    if (s->redact != NULL && it.ev.data != NULL && !s->no_payload) {
-        int rc = redact_apply(s->redact, &it.ev); /* before the writer hashes data */
+    if (s->no_payload)
+        event_set(&it.ev.data, NULL, 0);
+    if (s->redact != NULL && it.ev.data != NULL) {
+        int rc = redact_apply(s->redact, &it.ev); /* before data is hashed */
         if (rc != ES_OK) {
             event_done(&it.ev);
             return rc;
         }
     }
+    /* Hashed here, on the producer's thread: the writer's thread is the busier one. */
+    if (it.ev.data != NULL && it.ev.payload_hash == 0)
+        it.ev.payload_hash = event_hash(it.ev.data, strlen(it.ev.data));
     return enqueue(s, &it);
 }
 
@@ -459,14 +461,20 @@ int sink_reject(struct sink *s, const char *location, const char *reason, const 
     struct sink_item it;
     int rc;
 
-    if (excerpt_len > 256)
-        excerpt_len = 256;
     memset(&it, 0, sizeof it);
     it.kind = SINK_REJECT;
     it.origin = s->origin;
     it.location = xstrdup(location);
     it.reason = xstrdup(reason);
-    if (excerpt != NULL) {
+    if (excerpt != NULL && s->redact != NULL) {
+        /* The raw bytes may hold what --redact hides: keep only their keyed hash. */
+        char text[REDACT_TEXT_MAX];
+        redact_text(s->redact, excerpt, excerpt_len, text);
+        it.excerpt = xstrdup(text);
+        it.excerpt_len = strlen(text);
+    } else if (excerpt != NULL && !s->no_payload) {
+        if (excerpt_len > SINK_EXCERPT)
+            excerpt_len = SINK_EXCERPT;
         it.excerpt = xmalloc(excerpt_len + 1);
         memcpy(it.excerpt, excerpt, excerpt_len);
         it.excerpt[excerpt_len] = '\0';

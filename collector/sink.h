@@ -58,12 +58,17 @@ int sink_origin(struct sink *s, const char *kind, const char *uri) ES_WARN_UNUSE
 
 /*
  * Stores ev (taking ownership of its fields: ev is reset to empty on return, also on
- * error). payload_hash is computed (by the writer) when data is set and the hash is 0.
+ * error). payload_hash is computed (on the caller's thread, after --no-payload and --redact)
+ * when data is set and the hash is 0.
  * May block while the queue is full.
  */
 int sink_event_take(struct sink *s, struct event *ev) ES_WARN_UNUSED;
 
-/* Keeps a record that could not be read (see store_add_reject) and reports it. */
+/*
+ * Keeps a record that could not be read (see store_add_reject) and reports it. The excerpt
+ * kept is its first 256 bytes; under --redact the keyed hash of all of it instead (the raw
+ * bytes may hold what is redacted); under --no-payload none.
+ */
 int sink_reject(struct sink *s, const char *location, const char *reason, const char *detail,
                 const void *excerpt, size_t excerpt_len) ES_WARN_UNUSED;
 

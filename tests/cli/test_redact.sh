@@ -146,7 +146,27 @@ expect "tap --redact 'a..b' is a usage error" $? 2
 "$BIN" -d cap3.db capture -r "$PC" --redact '' >/dev/null 2>&1
 expect "capture --redact '' is a usage error" $? 2
 
-# --- 6. usage errors ----------------------------------------------------------------------
+# --- 6. a record that cannot be read keeps no raw bytes under --redact / --no-payload --------
+{
+    ev r1 dana.secret@example.com 4000111122223333
+    printf '{"id":"r2","data":{"email":"erin.secret@example.com","card":"4000999988887777"\n'
+    ev r3 fay.secret@example.com 4000555566667777
+} >bad.jsonl
+"$BIN" -d r.db ingest --redact data bad.jsonl 2>/dev/null
+expect "--redact with a bad record exits 0" $? 0
+expect "the good records around it are stored" "$(q r.db 'SELECT count(*) FROM events')" 2
+expect "the bad one is a reject with its location" "$(q r.db 'SELECT location FROM rejects')" bad.jsonl:2
+expect "its excerpt is a keyed hash" \
+    "$(q r.db "SELECT excerpt LIKE 'redacted:hmac-sha256:%' FROM rejects")" 1
+absent "no raw bytes of the bad record in the store" r.db erin.secret 4000999988887777
+"$BIN" -d r2.db ingest --no-payload bad.jsonl 2>/dev/null
+expect "--no-payload keeps no excerpt" "$(q r2.db 'SELECT count(*) FROM rejects WHERE excerpt IS NULL')" 1
+absent "--no-payload: no raw bytes of the bad record" r2.db erin.secret 4000999988887777
+"$BIN" -d r3.db ingest bad.jsonl 2>/dev/null
+expect "without them the excerpt is the raw record" \
+    "$(q r3.db "SELECT instr(excerpt, 'erin.secret') > 0 FROM rejects")" 1
+
+# --- 7. usage errors ----------------------------------------------------------------------
 for spec in "" "a..b" "data.card," ; do
     "$BIN" -d x.db ingest --redact "$spec" in.jsonl >/dev/null 2>e.txt
     expect "--redact '$spec' is a usage error" $? 2
