@@ -84,6 +84,25 @@ static const char schema_v1[] =
     "CREATE INDEX IF NOT EXISTS findings_correlation ON findings(correlation_id);\n"
     "CREATE INDEX IF NOT EXISTS findings_event ON findings(event_seq);\n";
 
+/*
+ * Version 2: the storage segment. seg = seq >> STORE_SEG_SHIFT (rows of version 1 keep NULL)
+ * leads the event_id and causation_id indexes: those keys are random UUIDs, so in a plain
+ * index every appended row dirtied a random leaf page of a store-sized B-tree (a cache miss
+ * and a 4 KB WAL write per row and index once the store outgrows the cache). With the
+ * segment first, appends only touch the newest segment's part of each index, which stays
+ * in the cache. `WHERE event_id = ?` still uses the index: SQLite's skip-scan seeks once per
+ * segment (a 10M-row store has 20), guided by the sqlite_stat1 rows write_stats() writes.
+ * events_correlation stays a plain index: the analyzer and the TUI scan it in order. The
+ * indexes themselves are (re)built by migrate() after the steps (store_indexes[]).
+ * A column comment must be a C comment here: ALTER TABLE appends this text to the table's
+ * CREATE statement, just before its closing parenthesis.
+ */
+static const char schema_v2[] =
+    "ALTER TABLE events ADD COLUMN seg INTEGER /* storage segment: seq >> 19 (NULL: rows"
+    " stored before schema 2); leads the event_id and causation_id indexes */;\n"
+    "DROP INDEX IF EXISTS events_event_id;\n"
+    "DROP INDEX IF EXISTS events_causation;\n";
+
 /* One step of the schema's history: applying every step above the file's version. */
 struct store_migration {
     int version;     /* schema_version after this step */
@@ -92,7 +111,7 @@ struct store_migration {
 
 static const struct store_migration store_migrations[] = {
     {1, schema_v1},
-    /* {2, "ALTER TABLE events ADD COLUMN ...;"}, */
+    {2, schema_v2},
 };
 
 /* Secondary indexes on events; those with defer set are dropped during a bulk load into a
@@ -106,9 +125,11 @@ struct store_index {
 static const struct store_index store_indexes[] = {
     {"events_correlation",
      "CREATE INDEX IF NOT EXISTS events_correlation ON events(correlation_id)", 1},
-    {"events_causation", "CREATE INDEX IF NOT EXISTS events_causation ON events(causation_id)",
+    /* Segment first (schema_v2): appends touch only the newest part of these two. */
+    {"events_causation",
+     "CREATE INDEX IF NOT EXISTS events_causation ON events(seg, causation_id)", 1},
+    {"events_event_id", "CREATE INDEX IF NOT EXISTS events_event_id ON events(seg, event_id)",
      1},
-    {"events_event_id", "CREATE INDEX IF NOT EXISTS events_event_id ON events(event_id)", 1},
     /* Times mostly grow in observation order: inserts land at the B-tree's right edge. */
     {"events_time", "CREATE INDEX IF NOT EXISTS events_time ON events(time_us)", 0},
 };
@@ -125,6 +146,13 @@ static const struct store_index store_indexes[] = {
 /* Page cache: normally, and during a bulk load into a big store (KB, for the pragma). */
 #define STORE_CACHE_KB "65536"
 #define STORE_BULK_CACHE_KB "196608"
+/*
+ * Page cache while CREATE INDEX sorts (KB). SQLite sizes its in-memory sort runs from the
+ * cache: small runs stay in the CPU caches, are sorted by the helper thread while the main
+ * thread scans, then merged. Measured on 1M rows (RESULTS.md): 1-2 MB is fastest, 64 MB
+ * costs ~45% more CPU and 192 MB more still.
+ */
+#define STORE_SORT_CACHE_KB "2048"
 /* A bulk load defers indexes when the store holds at most this many rows (or fewer than
  * the load is expected to add). */
 #define STORE_BULK_SMALL 200000
@@ -132,9 +160,13 @@ static const struct store_index store_indexes[] = {
 static const char *const event_insert_sql =
     "INSERT OR IGNORE INTO events(origin_id, location, event_id, type, source, subject,"
     " partition_key, sequence, time_us, time_raw, observed_us, correlation_id, causation_id,"
-    " transport, channel, direction, vclock, payload_hash, data, attrs)"
+    " transport, channel, direction, vclock, payload_hash, data, attrs, seg)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
-    " ?19, ?20)";
+    " ?19, ?20, ?21)";
+
+/* Rows per storage segment: seg = seq >> STORE_SEG_SHIFT (schema_v2). 2^19 rows make ~25 MB
+ * of each segment-led index: the newest segment of both stays in the page cache. */
+#define STORE_SEG_SHIFT 19
 
 /* ---- The handle -------------------------------------------------------------------- */
 
@@ -147,6 +179,8 @@ struct store {
     sqlite3_stmt *ins_reject;   /* INSERT OR IGNORE INTO rejects */
     sqlite3_stmt *sel_origin;   /* SELECT id FROM origins WHERE kind, uri */
     sqlite3_stmt *ins_origin;   /* INSERT INTO origins */
+    sqlite3_stmt *sel_maxseq;   /* SELECT max(seq) FROM events */
+    int64_t next_seq;           /* seq the next inserted row gets (its seg), in a transaction */
     int in_txn;                 /* a write transaction is open */
     unsigned pending;           /* rows written in the open transaction */
     unsigned batch_rows;        /* commit after this many rows */
@@ -271,6 +305,17 @@ static int db_exec(struct store *st, const char *what, const char *sql)
 
 /* ---- Transactions ------------------------------------------------------------------ */
 
+/* Rolls back the open transaction after a failure, so the store stays as last committed. */
+static void txn_abort(struct store *st)
+{
+    if (!st->in_txn)
+        return;
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    st->in_txn = 0;
+    st->pending = 0;
+}
+
 static int txn_begin(struct store *st)
 {
     int rc;
@@ -283,18 +328,18 @@ static int txn_begin(struct store *st)
     st->in_txn = 1;
     st->pending = 0;
     st->txn_start_ms = now_ms();
+    /* Under the write lock: nobody else adds rows until we commit, so seq is exact. */
+    if (st->sel_maxseq != NULL) {
+        int row = 0;
+        rc = db_step(st, "count events", st->sel_maxseq, &row);
+        if (rc != ES_OK) {
+            txn_abort(st);
+            return rc;
+        }
+        st->next_seq = row ? sqlite3_column_int64(st->sel_maxseq, 0) + 1 : 1;
+        sqlite3_reset(st->sel_maxseq);
+    }
     return ES_OK;
-}
-
-/* Rolls back the open transaction after a failure, so the store stays as last committed. */
-static void txn_abort(struct store *st)
-{
-    if (!st->in_txn)
-        return;
-    if (!sqlite3_get_autocommit(st->db))
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-    st->in_txn = 0;
-    st->pending = 0;
 }
 
 int store_commit(struct store *st)
@@ -533,6 +578,41 @@ static int create_indexes(struct store *st)
     return ES_OK;
 }
 
+/*
+ * create_indexes() over a full table: the sorter may use a second thread, and small sort
+ * runs (STORE_SORT_CACHE_KB) are faster than big ones; the normal cache comes back after.
+ */
+static int build_indexes(struct store *st)
+{
+    int rc;
+
+    (void)db_exec(st, "configure sorter",
+                  "PRAGMA threads = 2; PRAGMA cache_size = -" STORE_SORT_CACHE_KB);
+    rc = create_indexes(st);
+    (void)db_exec(st, "configure cache", "PRAGMA cache_size = -" STORE_CACHE_KB);
+    return rc;
+}
+
+/*
+ * Planner statistics for the segment-led indexes (schema_v2), so that SQLite serves
+ * `WHERE event_id = ?` and `WHERE causation_id = ?` from them by skip-scan (which it only
+ * considers when sqlite_stat1 says the leading column repeats). The figures are shapes, not
+ * counts: a segment of 2^19 rows, ~1 row per key. A user's own ANALYZE replaces them with
+ * real counts, which give the same plans. `ANALYZE sqlite_schema` creates the table without
+ * analysing anything, then reloads the statistics into this connection.
+ */
+static int write_stats(struct store *st)
+{
+    return db_exec(st, "write planner statistics",
+                   "ANALYZE sqlite_schema;"
+                   " DELETE FROM sqlite_stat1 WHERE tbl = 'events'"
+                   "  AND idx IN ('events_event_id', 'events_causation');"
+                   " INSERT INTO sqlite_stat1(tbl, idx, stat) VALUES"
+                   "  ('events', 'events_event_id', '1048576 524288 1'),"
+                   "  ('events', 'events_causation', '1048576 524288 2');"
+                   " ANALYZE sqlite_schema");
+}
+
 /* Whole-string decimal in [lo, hi]: 1 and *out set, else 0 (no atol: it hides garbage). */
 static int parse_long(const char *s, long lo, long hi, long *out)
 {
@@ -630,9 +710,6 @@ static int migrate(struct store *st, int seen_version)
         if (rc != ES_OK)
             goto fail;
         if (store_migrations[i].version == 1) {
-            rc = create_indexes(st);
-            if (rc != ES_OK)
-                goto fail;
             iso_now(stamp, sizeof stamp);
             rc = meta_set(st, "application", "eventscope");
             if (rc == ES_OK)
@@ -645,9 +722,18 @@ static int migrate(struct store *st, int seen_version)
         if (rc != ES_OK)
             goto fail;
     }
+    /* The indexes of the current version: instant on a new store, a rebuild of the changed
+     * ones on an upgraded store (version 1 -> 2 on 10M rows: see RESULTS.md). */
+    if (v < STORE_SCHEMA_VERSION) {
+        rc = v == 0 ? create_indexes(st) : build_indexes(st);
+        if (rc == ES_OK)
+            rc = write_stats(st);
+        if (rc != ES_OK)
+            goto fail;
+    }
     /* A bulk load whose process is gone left the indexes dropped: rebuild them. */
     if (deferred_orphaned(st->db)) {
-        rc = create_indexes(st);
+        rc = build_indexes(st);
         if (rc == ES_OK)
             rc = meta_delete(st, "indexes_deferred");
         if (rc != ES_OK)
@@ -675,6 +761,9 @@ static int prepare_writers(struct store *st)
         rc = db_prepare(st, "insert origin",
                         "INSERT INTO origins(kind, uri, first_seen) VALUES (?1, ?2, ?3)",
                         &st->ins_origin);
+    if (rc == ES_OK)
+        rc = db_prepare(st, "count events", "SELECT coalesce(max(seq), 0) FROM events",
+                        &st->sel_maxseq);
     return rc;
 }
 
@@ -686,6 +775,7 @@ static void store_free(struct store *st)
     sqlite3_finalize(st->ins_reject);
     sqlite3_finalize(st->sel_origin);
     sqlite3_finalize(st->ins_origin);
+    sqlite3_finalize(st->sel_maxseq);
     sqlite3_close(st->db);
     free(st->path);
     free(st);
@@ -896,6 +986,7 @@ int store_add_event(struct store *st, int64_t origin, const struct event *ev, in
         sqlite3_bind_null(s, 18);
     bind_str(s, 19, ev->data);
     bind_str(s, 20, ev->attrs);
+    sqlite3_bind_int64(s, 21, st->next_seq >> STORE_SEG_SHIFT);
     rc = db_step(st, "insert event", s, NULL);
     if (rc != ES_OK) {
         txn_abort(st);
@@ -905,6 +996,7 @@ int store_add_event(struct store *st, int64_t origin, const struct event *ev, in
         if (added)
             *added = 1;
         st->pending++;
+        st->next_seq = sqlite3_last_insert_rowid(st->db) + 1;
     }
     return txn_maybe_commit(st);
 }
@@ -1052,12 +1144,12 @@ int store_bulk_end(struct store *st)
         return rc;
     if (st->deferred) {
         /*
-         * Sorting for CREATE INDEX may use the second core now that parsing is over. One
-         * transaction per index, so the WAL can be checkpointed between them instead of
-         * holding every new index page at once; the marker goes last.
+         * Sorting for CREATE INDEX may use the second core now that parsing is over
+         * (build_indexes). One transaction per index, so the WAL can be checkpointed
+         * between them instead of holding every new index page at once; the marker goes
+         * last.
          */
-        (void)db_exec(st, "configure sorter", "PRAGMA threads = 2");
-        rc = create_indexes(st);
+        rc = build_indexes(st);
         if (rc == ES_OK)
             rc = txn_begin(st);
         if (rc == ES_OK)

@@ -16,7 +16,7 @@
 #include "err.h"
 #include "event.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 enum store_flags {
     STORE_READONLY = 1 << 0, /* open an existing store for reading only */

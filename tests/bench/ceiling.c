@@ -85,6 +85,7 @@ static void load_raw(const char *path, struct event *evs, size_t n, int upfront)
     sqlite3 *db;
     sqlite3_stmt *s;
     size_t i, batch = getenv("CEIL_BATCH") ? strtoul(getenv("CEIL_BATCH"), NULL, 10) : 50000;
+    double t0 = now(), c0 = cpu();
 
     if (sqlite3_open(path, &db) != SQLITE_OK)
         die(db, "open");
@@ -139,6 +140,7 @@ static void load_raw(const char *path, struct event *evs, size_t n, int upfront)
             exec(db, "COMMIT; BEGIN");
     }
     exec(db, "COMMIT");
+    fprintf(stderr, "ceiling: insert %.2f s, cpu %.2f s\n", now() - t0, cpu() - c0);
     if (!upfront) {
         double t = now(), c = cpu();
         exec(db, indexes);
@@ -149,25 +151,43 @@ static void load_raw(const char *path, struct event *evs, size_t n, int upfront)
     sqlite3_close(db);
 }
 
-static void load_store(const char *path, struct event *evs, size_t n)
+static void load_store(const char *path, const char *file, struct event *evs, size_t n)
 {
-    char err[512];
+    char err[512], uri[4200];
+    struct timespec ts;
     struct store *st;
     int64_t origin;
     size_t i;
     int added;
     double t, c;
 
+    clock_gettime(CLOCK_REALTIME, &ts);
     if (store_open(path, STORE_CREATE, &st, err, sizeof err) != ES_OK) {
         fprintf(stderr, "ceiling: %s\n", err);
         exit(3);
     }
-    if (store_origin(st, "file", "bench", &origin) != ES_OK ||
+    /* A new origin per run: appending the same file twice must not just skip every row. */
+    snprintf(uri, sizeof uri, "bench:%s:%ld.%09ld", file, (long)ts.tv_sec, ts.tv_nsec);
+    if (store_origin(st, "file", uri, &origin) != ES_OK ||
         store_bulk_begin(st, n) != ES_OK)
         goto fail;
+    t = now();
+    c = cpu();
     for (i = 0; i < n; i++)
         if (store_add_event(st, origin, &evs[i], &added) != ES_OK)
             goto fail;
+    if (store_commit(st) != ES_OK)
+        goto fail;
+    fprintf(stderr, "ceiling: store: insert %.2f s, cpu %.2f s\n", now() - t, cpu() - c);
+    {
+        int hit = 0, miss = 0, write = 0, spill = 0, hw;
+        sqlite3_db_status(store_db(st), SQLITE_DBSTATUS_CACHE_HIT, &hit, &hw, 0);
+        sqlite3_db_status(store_db(st), SQLITE_DBSTATUS_CACHE_MISS, &miss, &hw, 0);
+        sqlite3_db_status(store_db(st), SQLITE_DBSTATUS_CACHE_WRITE, &write, &hw, 0);
+        sqlite3_db_status(store_db(st), SQLITE_DBSTATUS_CACHE_SPILL, &spill, &hw, 0);
+        fprintf(stderr, "ceiling: store: page cache hits %d misses %d writes %d spills %d\n",
+                hit, miss, write, spill);
+    }
     t = now();
     c = cpu();
     if (store_bulk_end(st) != ES_OK)
@@ -228,7 +248,7 @@ int main(int argc, char **argv)
     t0 = now();
     c0 = cpu();
     if (strcmp(argv[3], "store") == 0)
-        load_store(argv[1], evs, n);
+        load_store(argv[1], argv[2], evs, n);
     else
         load_raw(argv[1], evs, n, strcmp(argv[3], "upfront") == 0);
     t = now() - t0;

@@ -40,7 +40,7 @@ say() { echo "$*" | tee -a "$SUMMARY"; }
 CFLAGS="-O2 -g -std=c11 -D_GNU_SOURCE -I$SRC -I$BUILD"
 LIBS="$BUILD/libes_core.a -lsqlite3 -ljansson -lpthread -lm"
 cc $CFLAGS -o "$WORK/gen_events" "$HERE/gen_events.c"
-cc $CFLAGS -o "$WORK/ingest_driver" "$HERE/ingest_driver.c" "$SRC/collector/sink.c" $LIBS
+cc $CFLAGS -o "$WORK/ingest_driver" "$HERE/ingest_driver.c" "$SRC/collector/sink.c" "$SRC/collector/redact.c" $LIBS
 cc $CFLAGS -o "$WORK/ceiling" "$HERE/ceiling.c" $LIBS
 
 # Runs a command under /usr/bin/time -v; sets RATE (from "rate R" in its output) and RSS_MB.

@@ -1,5 +1,6 @@
 /* Unit tests for core/store.c: creation, reopening, refusals, idempotent adds, rejects,
- * fault injection, bulk loads and a concurrent reader. */
+ * fault injection, bulk loads, storage segments and the upgrade from schema 1, and a
+ * concurrent reader. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -421,6 +422,161 @@ static void test_bulk(void)
     free(path);
 }
 
+/* CHECK(cond) that shows the plan when it fails. */
+#define CHECK_PLAN(cond, plan)                                                                     \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            fprintf(stderr, "plan: %s\n", plan);                                                   \
+        CHECK(cond);                                                                               \
+    } while (0)
+
+/* The plan SQLite picks for sql on db: the detail column of its EXPLAIN QUERY PLAN rows. */
+static void plan_of(sqlite3 *db, const char *sql, char *out, size_t len)
+{
+    char *q = xasprintf("EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *s;
+    size_t o = 0;
+
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(db, q, -1, &s, NULL) == SQLITE_OK) {
+        while (sqlite3_step(s) == SQLITE_ROW && o < len)
+            o += (size_t)snprintf(out + o, len - o, "%s; ", (const char *)sqlite3_column_text(s, 3));
+        sqlite3_finalize(s);
+    }
+    free(q);
+}
+
+/* The plans readers rely on, seen from a plain sqlite3 connection as a user would open it. */
+static void check_plans(const char *path)
+{
+    sqlite3 *db;
+    char plan[512];
+
+    CHECK_INT(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    plan_of(db, "SELECT * FROM events WHERE event_id = 'evt-12'", plan, sizeof plan);
+    CHECK_PLAN(strstr(plan, "USING INDEX events_event_id") != NULL, plan);
+    plan_of(db, "SELECT * FROM events WHERE causation_id = 'evt-12'", plan, sizeof plan);
+    CHECK_PLAN(strstr(plan, "USING INDEX events_causation") != NULL, plan);
+    plan_of(db, "SELECT seq, correlation_id, type FROM events WHERE event_id = ?1 ORDER BY seq"
+                " LIMIT 1", plan, sizeof plan);
+    CHECK_PLAN(strstr(plan, "INDEX events_event_id") != NULL, plan);
+    plan_of(db, "SELECT * FROM events WHERE correlation_id = 'corr-2'", plan, sizeof plan);
+    CHECK_PLAN(strstr(plan, "USING INDEX events_correlation") != NULL, plan);
+    /* The analyzer and the TUI walk processes in correlation order: no sort of the store. */
+    plan_of(db, "SELECT seq FROM events WHERE correlation_id IS NOT NULL"
+                " ORDER BY correlation_id, seq", plan, sizeof plan);
+    CHECK_PLAN(strstr(plan, "events_correlation") != NULL && strstr(plan, "TEMP B-TREE") == NULL,
+               plan);
+    plan_of(db, "SELECT * FROM events WHERE time_us > 5", plan, sizeof plan);
+    CHECK_PLAN(strstr(plan, "USING INDEX events_time") != NULL, plan);
+    sqlite3_close(db);
+}
+
+/* Schema 2: every row carries its segment, lookups by id use the segment-led indexes. */
+static void test_segments(void)
+{
+    char *path = tpath("seg.db"), err[512];
+    struct store *st;
+    int64_t origin;
+
+    CHECK_INT(store_open(path, STORE_CREATE, &st, err, sizeof err), ES_OK);
+    CHECK_INT(store_origin(st, "file", "seg.jsonl", &origin), ES_OK);
+    CHECK_INT(add_range(st, origin, 0, 300), 300);
+    CHECK_INT(store_commit(st), ES_OK);
+    /* One row in the middle of a later transaction starts far along: its seg follows seq. */
+    CHECK_INT(sqlite3_exec(store_db(st), "UPDATE events SET seq = 1048575 WHERE seq = 300",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
+    CHECK_INT(add_range(st, origin, 300, 303), 3);
+    CHECK_INT(store_commit(st), ES_OK);
+    /* (the moved row keeps the segment it was written in) */
+    CHECK_INT(count(st, "SELECT count(*) FROM events WHERE seg IS NOT (seq >> 19)"
+                        " AND seq <> 1048575"),
+              0);
+    CHECK_INT(count(st, "SELECT min(seq) FROM events WHERE seg = 2"), 1048576);
+    CHECK_INT(count(st, "SELECT count(DISTINCT seg) FROM events"), 2);
+    CHECK_INT(count(st, "SELECT max(seg) FROM events"), 2);
+    CHECK_INT(count(st, "SELECT count(*) FROM events WHERE event_id = 'evt-301'"), 1);
+    CHECK_INT(count(st, "SELECT count(*) FROM events WHERE causation_id = 'evt-300'"), 1);
+    CHECK_INT(count(st, "SELECT count(*) FROM events WHERE event_id = 'evt-12'"), 1);
+    CHECK_INT(count(st, "SELECT count(*) FROM pragma_index_info('events_event_id')"), 2);
+    store_close(st);
+    check_plans(path);
+    free(path);
+}
+
+/* A store written by schema 1 is upgraded in place: rows kept (seg NULL), indexes rebuilt. */
+static void test_upgrade_v1(void)
+{
+    char *path = tpath("v1.db"), err[512];
+    struct store *st;
+    sqlite3 *db;
+    int64_t origin;
+    int i;
+
+    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(db,
+                           "PRAGMA journal_mode = WAL;"
+                           "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
+                           "CREATE TABLE origins(id INTEGER PRIMARY KEY, kind TEXT NOT NULL,"
+                           " uri TEXT NOT NULL, first_seen TEXT NOT NULL, UNIQUE(kind, uri));"
+                           "CREATE TABLE events(seq INTEGER PRIMARY KEY, origin_id INTEGER,"
+                           " location TEXT, event_id TEXT, type TEXT, source TEXT, subject TEXT,"
+                           " partition_key TEXT, sequence TEXT, time_us INTEGER, time_raw TEXT,"
+                           " observed_us INTEGER, correlation_id TEXT, causation_id TEXT,"
+                           " transport TEXT, channel TEXT, direction TEXT, vclock TEXT,"
+                           " payload_hash INTEGER, data TEXT, attrs TEXT,"
+                           " UNIQUE(origin_id, location));"
+                           "CREATE TABLE findings(id INTEGER PRIMARY KEY, kind TEXT, severity TEXT,"
+                           " correlation_id TEXT, event_seq INTEGER, related_seq INTEGER,"
+                           " message TEXT, detail TEXT);"
+                           "CREATE TABLE rejects(origin_id INTEGER, location TEXT, reason TEXT,"
+                           " excerpt TEXT, UNIQUE(origin_id, location, reason));"
+                           "CREATE INDEX findings_correlation ON findings(correlation_id);"
+                           "CREATE INDEX findings_event ON findings(event_seq);"
+                           "CREATE INDEX events_correlation ON events(correlation_id);"
+                           "CREATE INDEX events_causation ON events(causation_id);"
+                           "CREATE INDEX events_event_id ON events(event_id);"
+                           "CREATE INDEX events_time ON events(time_us);"
+                           "INSERT INTO meta VALUES ('application', 'eventscope'),"
+                           " ('schema_version', '1'), ('created_at', '2026-11-01T00:00:00Z');"
+                           "INSERT INTO origins VALUES (1, 'file', 'old.jsonl', '2026-11-01');",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
+    for (i = 0; i < 20; i++) {
+        char *sql = xasprintf("INSERT INTO events(origin_id, location, event_id, causation_id,"
+                              " correlation_id, time_us) VALUES (1, 'old.jsonl:%d', 'old-%d',"
+                              " %s, 'corr-old', %d)",
+                              i + 1, i, i ? "'old-0'" : "NULL", i);
+        CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        free(sql);
+    }
+    sqlite3_close(db);
+
+    CHECK_INT(store_open(path, STORE_CREATE, &st, err, sizeof err), ES_OK);
+    CHECK_INT(count(st, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
+    CHECK_INT(count(st, "SELECT count(*) FROM events WHERE seg IS NULL"), 20);
+    CHECK_INT(count(st, "SELECT count(*) FROM pragma_index_info('events_event_id')"), 2);
+    CHECK_INT(count(st, "SELECT count(*) FROM pragma_index_info('events_causation')"), 2);
+    CHECK_INT(count(st, "SELECT count(*) FROM sqlite_stat1 WHERE idx = 'events_event_id'"), 1);
+    CHECK_INT(store_origin(st, "file", "seg.jsonl", &origin), ES_OK);
+    CHECK_INT(add_range(st, origin, 0, 30), 30);
+    CHECK_INT(store_commit(st), ES_OK);
+    CHECK_INT(count(st, "SELECT count(*) FROM events WHERE seg = 0"), 30);
+    /* Old and new rows are found through the same index. */
+    CHECK_INT(count(st, "SELECT count(*) FROM events WHERE causation_id = 'old-0'"), 19);
+    CHECK_INT(count(st, "SELECT count(*) FROM events WHERE event_id = 'old-7'"), 1);
+    CHECK_INT(count(st, "SELECT count(*) FROM events WHERE event_id = 'evt-12'"), 1);
+    store_close(st);
+    /* Reopening does not migrate again. */
+    CHECK_INT(store_open(path, STORE_CREATE, &st, err, sizeof err), ES_OK);
+    CHECK_INT(count(st, "SELECT count(*) FROM events"), 50);
+    CHECK_INT(count(st, "SELECT count(*) FROM meta WHERE key = 'schema_version'"), 1);
+    store_close(st);
+    check_plans(path);
+    free(path);
+}
+
 /* A writer process commits batches of 200 rows; a reader must only ever see whole batches. */
 static void test_concurrent_reader(void)
 {
@@ -473,6 +629,8 @@ int main(void)
     test_rejects();
     test_faults();
     test_bulk();
+    test_segments();
+    test_upgrade_v1();
     test_concurrent_reader();
     if (check_failures == 0) {
         char *cmd = xasprintf("rm -rf '%s'", dir);
