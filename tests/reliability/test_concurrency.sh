@@ -32,6 +32,31 @@ if "$ES_BIN" tap --help 2>&1 | grep -q 'mqtt://'; then
     done
 fi
 
+# The TUI, in a real terminal (tmux on a private socket), browsing while the writers run.
+tsock="es-conc-$$-$RANDOM"
+tmx() { tmux -L "$tsock" "$@"; }
+tui=0
+if command -v tmux >/dev/null; then
+    cleanup_hooks+=("tmux -L $tsock kill-server 2>/dev/null")
+    tmx -f /dev/null new-session -d -x 100 -y 30 \
+        "'$ES_BIN' -d '$db' tui 2>'$work/tui.err'; echo EXIT=\$? >'$work/tui.exit'; sleep 30"
+    tui=1
+else
+    bad "tmux is not installed: the TUI part of this test cannot run"
+fi
+tui_browse() { # a few views, then back to processes; the screen must not show an error
+    local k
+    for k in j Enter t Escape F Escape p G g; do
+        tmx send-keys "$k" 2>/dev/null
+        sleep 0.05
+    done
+    tmx capture-pane -p >"$work/tui.screen" 2>/dev/null
+    [ -n "${ES_TEST_VERBOSE:-}" ] && cat "$work/tui.screen"
+    if grep -qi 'locked\|busy\|cannot\|sqlite' "$work/tui.screen"; then
+        bad "TUI screen shows an error: $(grep -i 'locked\|busy\|cannot\|sqlite' "$work/tui.screen" | head -1)"
+    fi
+}
+
 # Readers while the writers run.
 readers=0
 while kill -0 "$pa" 2>/dev/null || kill -0 "$pb" 2>/dev/null; do
@@ -44,6 +69,7 @@ while kill -0 "$pa" 2>/dev/null || kill -0 "$pb" 2>/dev/null; do
         grep -qi 'locked\|busy' "$work/r.err" && bad "reader '$cmd': $(grep -i 'locked\|busy' "$work/r.err" | head -1)"
         readers=$((readers + 1))
     done
+    [ "$tui" = 1 ] && tui_browse
     # whole batches only: no process with a number of events other than 5
     part=$(sql "$db" "SELECT count(*) FROM (SELECT correlation_id, count(*) n FROM events WHERE correlation_id LIKE 'ord-%' GROUP BY 1 HAVING n % 5 != 0);" 2>&1)
     [ "$part" = 0 ] || { grep -q locked <<<"$part" && bad "sqlite3 reader: $part"; }
@@ -60,6 +86,13 @@ if [ -n "$pt" ]; then
     "$ES_BIN" -d "$db" tap "mqtt://127.0.0.1:$port/conc/#" --duration 4 >/dev/null 2>>"$work/tap.err"
     expect_eq "tapped messages" "$(sql "$db" "SELECT count(*) FROM events WHERE transport='mqtt';")" 50
     [ "$fail" -eq 0 ] || cat "$work/tap.err" >&2
+fi
+if [ "$tui" = 1 ]; then
+    tui_browse
+    tmx send-keys q
+    for _ in $(seq 1 50); do [ -s "$work/tui.exit" ] && break; sleep 0.1; done
+    expect_eq "TUI exit after browsing during the load" "$(cat "$work/tui.exit" 2>/dev/null)" EXIT=0
+    grep -qi 'locked\|busy' "$work/tui.err" && bad "TUI: $(grep -i 'locked\|busy' "$work/tui.err" | head -1)"
 fi
 expect_eq "rows" "$(sql "$db" 'SELECT count(*) FROM events;')" "$((150000 + ${pt:+50}+0))"
 expect_eq "integrity_check" "$(sql "$db" 'PRAGMA integrity_check;')" ok
