@@ -10,6 +10,7 @@
 
 #include "cli/cmd.h"
 #include "collector/file.h"
+#include "collector/pcap/decoders.h"
 #include "collector/redact.h"
 #include "collector/sink.h"
 #include "core/envelope.h"
@@ -204,6 +205,11 @@ static int exec_ingest(int argc, char **argv, const char *db)
                 cli_error("ingest", "%s", err);
                 goto usage;
             }
+        } else if ((v = opt_value(argc, argv, &i, "--port", &missing)) != NULL) {
+            if (decoders_port_add(v, err, sizeof err) != ES_OK) {
+                cli_error("ingest", "%s", err);
+                goto usage;
+            }
         } else if (strcmp(a, "--no-payload") == 0) {
             no_payload = 1;
         } else if (missing) {
@@ -339,7 +345,7 @@ usage:
 const struct cmd_entry cmd_ingest_entry = {
     "ingest",
     "[--format F] [--map FILE] [--no-payload] [--redact PATH[,PATH...]] [--max-line N] [--max-element N] "
-    "[--max-depth N] PATH...|-",
+    "[--max-depth N] [--port P=PROTO]... PATH...|-",
     "read events from log files, JSON documents, captures and broker dumps",
     "Reads every PATH (files; folders, walked recursively in sorted order, hidden\n"
     "entries skipped; - for stdin) into the store. .gz files are inflated on the fly.\n"
@@ -378,6 +384,8 @@ const struct cmd_entry cmd_ingest_entry = {
     "                    without being buffered (default 1M)\n"
     "  --max-element N   larger elements of JSON documents are rejected (default 16M)\n"
     "  --max-depth N     deeper JSON nesting in JSON documents is rejected (default 512)\n"
+    "  --port P=PROTO    in pcap files, also decode TCP port P as PROTO (http, kafka,\n"
+    "                    amqp, mqtt, nats), as for capture; repeatable\n"
     "\n"
     "Records that cannot be read are kept in the rejects table with their location\n"
     "and a reason (invalid_json, truncated_json, invalid_utf8, nul_byte, line_too_long,\n"
