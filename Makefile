@@ -19,7 +19,8 @@ DEMO_DB     ?= $(BUILD)/demo.db
 DEPS = build-essential cmake pkg-config libsqlite3-dev libjansson-dev libncurses-dev \
        libpcap-dev zlib1g-dev libzstd-dev liblz4-dev libmosquitto-dev librabbitmq-dev \
        librdkafka-dev libnats-dev sqlite3 tmux tcpdump mosquitto mosquitto-clients \
-       amqp-tools nats-server rabbitmq-server kafkacat python3 clang libclang-rt-14-dev time tshark
+       amqp-tools nats-server rabbitmq-server kafkacat python3 clang libclang-rt-14-dev time tshark \
+       openssl libssl-dev
 
 .PHONY: all deps build test asan bench fuzz demo install clean
 

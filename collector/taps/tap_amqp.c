@@ -15,6 +15,11 @@
  * published to (its routing key for the default exchange). attrs: redelivered,
  * delivery_tag, exchange, routing_key, delivery_mode, reply_to, user_id, priority,
  * expiration, content_encoding; firehose: trace ("publish" or "deliver").
+ *
+ * TLS: the broker's certificate is verified against --ca and must name the host of the
+ * URL. librabbitmq matches host names only (DNS entries, then the CN); for an IP address
+ * in the URL the tap has OpenSSL match the certificate's IP address entries instead
+ * (ES_HAVE_OPENSSL; without it such a URL cannot be verified and is refused).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,6 +31,11 @@
 #include <amqp.h>
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
+#include <arpa/inet.h>
+#ifdef ES_HAVE_OPENSSL
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+#endif
 
 #include "collector/taps/taps.h"
 #include "core/xmalloc.h"
@@ -77,6 +87,69 @@ static void rpc_error(amqp_rpc_reply_t r, const char *what, char *err, size_t er
     }
 }
 
+/* 1 when host is an IPv4 or IPv6 address literal. */
+static int is_ip_literal(const char *host)
+{
+    unsigned char buf[16];
+
+    return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+/*
+ * Peer and host verification for an SSL socket. librabbitmq compares the URL's host with
+ * the certificate's DNS names and CN only, so a certificate issued for an IP address
+ * (subjectAltName IP:...) never matches: for an IP literal, OpenSSL checks the IP address
+ * entries during the handshake instead (the chain check stays on).
+ */
+static int tls_verify_host(amqp_socket_t *sock, const char *host, char *err, size_t errlen)
+{
+    amqp_ssl_socket_set_verify_peer(sock, 1);
+    amqp_ssl_socket_set_verify_hostname(sock, 1);
+    if (!is_ip_literal(host))
+        return ES_OK;
+#ifdef ES_HAVE_OPENSSL
+    {
+        SSL_CTX *ctx = amqp_ssl_socket_get_context(sock);
+        X509_VERIFY_PARAM *param = ctx != NULL ? SSL_CTX_get0_param(ctx) : NULL;
+        if (param == NULL || X509_VERIFY_PARAM_set1_ip_asc(param, host) != 1) {
+            snprintf(err, errlen, "cannot set up the check of the broker's address %s", host);
+            return ES_EIO;
+        }
+        amqp_ssl_socket_set_verify_hostname(sock, 0);
+        return ES_OK;
+    }
+#else
+    snprintf(err, errlen, "cannot verify a TLS broker by IP address %s in this build (no "
+             "OpenSSL headers): use the host name its certificate names", host);
+    return ES_EUSAGE;
+#endif
+}
+
+/* One line for an amqp_socket_open() failure. */
+static void open_failed(struct tap *t, int port, int st, char *err, size_t errlen)
+{
+    const char *hint = "";
+
+    if (st == AMQP_STATUS_SSL_PEER_VERIFY_FAILED || st == AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED)
+        hint = " (is --ca the CA that signed the broker's certificate, issued for this host?)";
+    else if (st == AMQP_STATUS_SSL_CONNECTION_FAILED || st == AMQP_STATUS_SSL_ERROR)
+        hint = t->opts->cert == NULL
+                   ? " (a TLS port? does the broker want a client certificate? give --cert "
+                     "and --key)"
+                   : " (a TLS port? does the broker accept this client certificate?)";
+    if (st == AMQP_STATUS_SOCKET_ERROR && errno && errno != EINPROGRESS)
+        snprintf(err, errlen, "cannot connect to %s:%d: %s", t->url.host, port, strerror(errno));
+    else if (st == AMQP_STATUS_SOCKET_ERROR || st == AMQP_STATUS_TIMEOUT)
+        snprintf(err, errlen, "cannot connect to %s:%d: connection refused or unreachable",
+                 t->url.host, port);
+    else if (t->url.tls && st <= AMQP_STATUS_SSL_ERROR && st >= AMQP_STATUS_SSL_SET_ENGINE_FAILED)
+        snprintf(err, errlen, "TLS handshake with %s:%d failed: %s%s", t->url.host, port,
+                 amqp_error_string2(st), hint);
+    else
+        snprintf(err, errlen, "cannot connect to %s:%d: %s", t->url.host, port,
+                 amqp_error_string2(st));
+}
+
 static void amqp_disconnect(struct amqp_state *a)
 {
     if (a->conn == NULL)
@@ -118,6 +191,8 @@ static int amqp_connect_all(struct tap *t, char *err, size_t errlen)
                      t->opts->key);
             return ES_EUSAGE;
         }
+        if ((st = tls_verify_host(sock, t->url.host, err, errlen)) != ES_OK)
+            return st;
     } else {
         sock = amqp_tcp_socket_new(a->conn);
     }
@@ -128,14 +203,30 @@ static int amqp_connect_all(struct tap *t, char *err, size_t errlen)
     errno = 0;
     st = amqp_socket_open_noblock(sock, t->url.host, a->port, &tv);
     if (st != AMQP_STATUS_OK) {
-        snprintf(err, errlen, "cannot connect to %s:%d: %s", t->url.host, a->port,
-                 st == AMQP_STATUS_SOCKET_ERROR && errno && errno != EINPROGRESS
-                     ? strerror(errno)
-                     : "connection refused or unreachable");
+        open_failed(t, a->port, st, err, errlen);
         return ES_EIO;
     }
     r = amqp_login(a->conn, a->vhost, 0, 131072, 10, AMQP_SASL_METHOD_PLAIN,
                    t->url.user ? t->url.user : "guest", t->url.pass ? t->url.pass : "guest");
+    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+        (r.library_error == AMQP_STATUS_SOCKET_ERROR ||
+         r.library_error == AMQP_STATUS_CONNECTION_CLOSED ||
+         r.library_error == AMQP_STATUS_BAD_AMQP_DATA ||
+         r.library_error == AMQP_STATUS_SSL_ERROR)) {
+        /*
+         * A broker refusing credentials says so (connection.close 403); this one hung up:
+         * a TLS port spoken to in plain AMQP, or (TLS 1.3: after the handshake) a broker
+         * that wants a client certificate.
+         */
+        snprintf(err, errlen, "%s:%d closed the %sconnection before the AMQP handshake: %s%s",
+                 t->url.host, a->port, t->url.tls ? "TLS " : "",
+                 amqp_error_string2(r.library_error),
+                 !t->url.tls ? " (a TLS-only port? use amqps:// with --ca)"
+                 : t->opts->cert == NULL
+                     ? " (does the broker want a client certificate? give --cert and --key)"
+                     : " (does the broker accept this client certificate?)");
+        return ES_EIO;
+    }
     if (r.reply_type != AMQP_RESPONSE_NORMAL) {
         rpc_error(r, "login refused (user, password or vhost)", err, errlen);
         return ES_EIO;

@@ -178,7 +178,10 @@ static int kafka_open(struct tap *t, char *err, size_t errlen)
     /* reachable? (credentials and TLS are checked by this round trip too) */
     kerr = rd_kafka_metadata(k->rk, 1, NULL, &md, 5000);
     if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        snprintf(err, errlen, "cannot reach Kafka at %s: %s", t->url.hosts, rd_kafka_err2str(kerr));
+        snprintf(err, errlen, "cannot reach Kafka at %s: %s%s", t->url.hosts, rd_kafka_err2str(kerr),
+                 t->url.tls ? " (TLS is on: does this port speak TLS, is --ca the CA that "
+                              "signed the broker's certificate?)"
+                            : "");
         return ES_EIO;
     }
     for (i = 0; i < k->ntopics; i++) {

@@ -31,6 +31,7 @@ struct mqtt_state {
     int subscribed; /* SUBACK seen (1), refused (2) */
     int reconnecting;
     char client_id[64];
+    char tls_error[160]; /* the first OpenSSL error libmosquitto logged since the last reset */
 };
 
 static pthread_mutex_t mqtt_lib_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -166,6 +167,67 @@ static const char *connect_error(int rc)
     return mosquitto_strerror(rc);
 }
 
+/*
+ * libmosquitto reports why a TLS handshake failed only through its log callback
+ * ("OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed"): keep the
+ * reason of the first such line. Called on the thread running the mosquitto calls.
+ */
+static void on_log(struct mosquitto *mosq, void *obj, int level, const char *str)
+{
+    struct tap *t = obj;
+    struct mqtt_state *m = t->priv;
+    const char *r;
+
+    (void)mosq;
+    if (m == NULL || level != MOSQ_LOG_ERR || strncmp(str, "OpenSSL Error", 13) != 0 ||
+        m->tls_error[0] != '\0')
+        return;
+    r = strrchr(str, ':'); /* the reason follows the last colon */
+    r = r != NULL && r[1] != '\0' ? r + 1 : str;
+    while (*r == ' ')
+        r++;
+    snprintf(m->tls_error, sizeof m->tls_error, "%s", r);
+}
+
+/* What to do about a failed TLS handshake, from OpenSSL's reason. */
+static const char *tls_hint(const char *reason)
+{
+    if (strstr(reason, "verify failed") != NULL)
+        return " (is --ca the CA that signed the broker's certificate, issued for this host?)";
+    if (strstr(reason, "certificate required") != NULL ||
+        strstr(reason, "handshake failure") != NULL)
+        return " (the broker wants a client certificate: give --cert and --key)";
+    if (strstr(reason, "unknown ca") != NULL || strstr(reason, "bad certificate") != NULL ||
+        strstr(reason, "certificate unknown") != NULL)
+        return " (the broker does not accept this client certificate)";
+    if (strstr(reason, "wrong version number") != NULL ||
+        strstr(reason, "packet length too long") != NULL)
+        return " (is this a TLS port? use mqtt:// without --ca for plain MQTT)";
+    return "";
+}
+
+/* One line for a connection that failed before CONNACK. */
+static void connect_failed(struct tap *t, int port, const char *what, int rc, char *err,
+                           size_t errlen)
+{
+    struct mqtt_state *m = t->priv;
+
+    if (t->url.tls && m->tls_error[0] != '\0')
+        snprintf(err, errlen, "TLS handshake with %s:%d failed: %s%s", t->url.host, port,
+                 m->tls_error, tls_hint(m->tls_error));
+    else if (t->url.tls &&
+             (rc == MOSQ_ERR_PROTOCOL || (rc == MOSQ_ERR_ERRNO && errno == EPROTO)))
+        snprintf(err, errlen, "%s:%d %s: %s%s", t->url.host, port, what, connect_error(rc),
+                 t->opts->cert == NULL
+                     ? " (does the broker want a client certificate? give --cert and --key)"
+                     : " (does the broker accept this client certificate?)");
+    else if (!t->url.tls)
+        snprintf(err, errlen, "%s:%d %s: %s (a TLS-only port? use mqtts:// with --ca)",
+                 t->url.host, port, what, connect_error(rc));
+    else
+        snprintf(err, errlen, "%s:%d %s: %s", t->url.host, port, what, connect_error(rc));
+}
+
 static int mqtt_open(struct tap *t, char *err, size_t errlen)
 {
     struct mqtt_state *m = xcalloc(1, sizeof *m);
@@ -218,6 +280,7 @@ static int mqtt_open(struct tap *t, char *err, size_t errlen)
     mosquitto_connect_v5_callback_set(m->mosq, on_connect);
     mosquitto_subscribe_v5_callback_set(m->mosq, on_subscribe);
     mosquitto_message_v5_callback_set(m->mosq, on_message);
+    mosquitto_log_callback_set(m->mosq, on_log);
     if (t->url.user != NULL &&
         mosquitto_username_pw_set(m->mosq, t->url.user, t->url.pass) != MOSQ_ERR_SUCCESS) {
         snprintf(err, errlen, "bad user name or password");
@@ -236,8 +299,15 @@ static int mqtt_open(struct tap *t, char *err, size_t errlen)
     rc = mosquitto_connect_bind_v5(m->mosq, t->url.host, port, 30, NULL, props);
     mosquitto_property_free_all(&props);
     if (rc != MOSQ_ERR_SUCCESS) {
-        snprintf(err, errlen, "cannot connect to %s:%d: %s", t->url.host, port,
-                 connect_error(rc));
+        /* a TLS handshake the broker aborted comes back as errno EPROTO */
+        int tls_failed = tls && (m->tls_error[0] != '\0' ||
+                                 (rc == MOSQ_ERR_ERRNO && errno == EPROTO));
+        if (!tls_failed &&
+            (rc == MOSQ_ERR_ERRNO || rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_REFUSED))
+            snprintf(err, errlen, "cannot connect to %s:%d: %s", t->url.host, port,
+                     connect_error(rc));
+        else
+            connect_failed(t, port, "refused the connection", rc, err, errlen);
         return ES_EIO;
     }
     /* CONNACK, then SUBACK, within 10 s */
@@ -245,8 +315,7 @@ static int mqtt_open(struct tap *t, char *err, size_t errlen)
          i++) {
         rc = mosquitto_loop(m->mosq, 100, 1);
         if (rc != MOSQ_ERR_SUCCESS && m->connack == -1) {
-            snprintf(err, errlen, "%s:%d closed the connection: %s", t->url.host, port,
-                     connect_error(rc));
+            connect_failed(t, port, "closed the connection", rc, err, errlen);
             return ES_EIO;
         }
         if (rc != MOSQ_ERR_SUCCESS)
@@ -290,9 +359,11 @@ static void mqtt_run(struct tap *t)
         if (tap_sleep(t, tap_backoff(t, &backoff)))
             break;
         m->connack = -1;
+        m->tls_error[0] = '\0';
         rc = mosquitto_reconnect(m->mosq);
         if (rc != MOSQ_ERR_SUCCESS && backoff >= t->opts->backoff_max_ms)
-            tap_notice(t, "still cannot connect: %s", connect_error(rc));
+            tap_notice(t, "still cannot connect: %s",
+                       m->tls_error[0] ? m->tls_error : connect_error(rc));
     }
 }
 

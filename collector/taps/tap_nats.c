@@ -117,6 +117,31 @@ static int nats_fail(char *err, size_t errlen, const char *what, natsStatus s)
     return s == NATS_INVALID_ARG || s == NATS_INVALID_SUBJECT ? ES_EUSAGE : ES_EIO;
 }
 
+/*
+ * What to do about a failed connection, when TLS is involved. A server with TLS required
+ * makes libnats upgrade even a plain nats:// URL (verifying against the system store); one
+ * that wants a client certificate closes the connection when it gets none, which libnats
+ * reports as a missing PONG.
+ */
+static const char *tls_hint(const struct tap *t, const char *msg, natsStatus s)
+{
+    int ssl = strstr(msg, "SSL") != NULL || strstr(msg, "TLS") != NULL ||
+              s == NATS_SSL_ERROR || s == NATS_SECURE_CONNECTION_REQUIRED;
+
+    if (!t->url.tls && ssl)
+        return " (the server requires TLS: give --ca, and --cert/--key if it checks clients)";
+    if (t->url.tls && strstr(msg, "verif") != NULL)
+        return " (is --ca the CA that signed the server's certificate?)";
+    if (t->url.tls && strstr(msg, "local issuer") != NULL)
+        return " (is --ca the CA that signed the server's certificate?)";
+    /* the server hung up right after the handshake: it did not like the client's side */
+    if (t->url.tls && !ssl && (strstr(msg, "PONG") != NULL || s == NATS_CONNECTION_CLOSED))
+        return t->opts->cert == NULL
+                   ? " (does the server want a client certificate? give --cert and --key)"
+                   : " (does the server accept this client certificate?)";
+    return "";
+}
+
 static int nats_open(struct tap *t, char *err, size_t errlen)
 {
     struct nats_state *ns = xcalloc(1, sizeof *ns);
@@ -179,8 +204,12 @@ static int nats_open(struct tap *t, char *err, size_t errlen)
     s = natsConnection_Connect(&ns->nc, ns->opts);
     if (s != NATS_OK) {
         char what[300];
+        size_t len;
         snprintf(what, sizeof what, "cannot connect to %s:%d", t->url.host, port);
         rc = nats_fail(err, errlen, what, s);
+        len = strlen(err);
+        if (len < errlen)
+            snprintf(err + len, errlen - len, "%s", tls_hint(t, err, s));
         goto out;
     }
     for (i = 0; i < n; i++) {

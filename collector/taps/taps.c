@@ -416,6 +416,38 @@ static void hub_push(struct tap_hub *h, struct tap *t)
     h->taps[h->ntaps++] = t;
 }
 
+/*
+ * --ca/--cert/--key name PEM files: say which one is missing or not PEM here, in one line,
+ * rather than leave it to each client library's own wording ("Invalid function arguments").
+ */
+static int check_pem(const char *opt, const char *path, char *err, size_t errlen)
+{
+    char buf[4096];
+    size_t n;
+    FILE *f;
+
+    if (path == NULL)
+        return ES_OK;
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, errlen, "cannot read %s %s: %s", opt, path, strerror(errno));
+        return ES_EUSAGE;
+    }
+    n = fread(buf, 1, sizeof buf - 1, f);
+    if (ferror(f)) {
+        snprintf(err, errlen, "cannot read %s %s: %s", opt, path, strerror(errno));
+        fclose(f);
+        return ES_EUSAGE;
+    }
+    fclose(f);
+    buf[n] = '\0';
+    if (memmem(buf, n, "-----BEGIN ", 11) == NULL) {
+        snprintf(err, errlen, "%s %s is not a PEM file (no -----BEGIN line)", opt, path);
+        return ES_EUSAGE;
+    }
+    return ES_OK;
+}
+
 int tap_hub_add(struct tap_hub *h, const char *url, char *err, size_t errlen)
 {
     struct tap *t = xcalloc(1, sizeof *t);
@@ -434,6 +466,12 @@ int tap_hub_add(struct tap_hub *h, const char *url, char *err, size_t errlen)
     }
     if (h->opts.ca || h->opts.cert || h->opts.key)
         t->url.tls = 1;
+    if ((rc = check_pem("--ca", h->opts.ca, why, sizeof why)) != ES_OK ||
+        (rc = check_pem("--cert", h->opts.cert, why, sizeof why)) != ES_OK ||
+        (rc = check_pem("--key", h->opts.key, why, sizeof why)) != ES_OK) {
+        snprintf(err, errlen, "%s: %s", t->uri, why);
+        goto fail;
+    }
     t->ops = find_ops(t->url.scheme);
     if (t->ops == NULL) {
         for (i = 0; i < sizeof known_schemes / sizeof known_schemes[0]; i++)
