@@ -74,12 +74,21 @@ run_case() { # NAME CHANNEL URL PUBLISH_FUNCTION
 
 gen_lines() { # PREFIX FORMAT: N lines, each with its publish time in µs
     python3 -c '
-import sys, time, json
+import sys, time, json, uuid
 pre, fmt, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 w = sys.stdout.write
+corr = prev = None
 for i in range(n):
-    ev = {"specversion": "1.0", "id": f"{pre}-{i}", "type": "BenchEvent", "source": "/bench",
-          "time": int(time.time() * 1e6), "correlationid": f"c-{i // 5}", "data": {"i": i}}
+    # random UUIDv4 ids as real producers send (the costly case for the indexes of the store):
+    # processes of 5 events, each caused by the previous one
+    eid = str(uuid.uuid4())
+    if i % 5 == 0:
+        corr, prev = str(uuid.uuid4()), None
+    ev = {"specversion": "1.0", "id": eid, "type": "BenchEvent", "source": f"/bench/{pre}",
+          "time": int(time.time() * 1e6), "correlationid": corr, "data": {"i": i}}
+    if prev:
+        ev["causationid"] = prev
+    prev = eid
     if fmt == "nats":
         body = json.dumps(ev)
         w(json.dumps({"subject": "bench.x", "headers": [["content-type", "application/cloudevents+json"]], "body": body}) + "\n")
