@@ -579,21 +579,6 @@ static int create_indexes(struct store *st)
 }
 
 /*
- * create_indexes() over a full table: the sorter may use a second thread, and small sort
- * runs (STORE_SORT_CACHE_KB) are faster than big ones; the normal cache comes back after.
- */
-static int build_indexes(struct store *st)
-{
-    int rc;
-
-    (void)db_exec(st, "configure sorter",
-                  "PRAGMA threads = 2; PRAGMA cache_size = -" STORE_SORT_CACHE_KB);
-    rc = create_indexes(st);
-    (void)db_exec(st, "configure cache", "PRAGMA cache_size = -" STORE_CACHE_KB);
-    return rc;
-}
-
-/*
  * Planner statistics for the segment-led indexes (schema_v2), so that SQLite serves
  * `WHERE event_id = ?` and `WHERE causation_id = ?` from them by skip-scan (which it only
  * considers when sqlite_stat1 says the leading column repeats). The figures are shapes, not
@@ -611,6 +596,24 @@ static int write_stats(struct store *st)
                    "  ('events', 'events_event_id', '1048576 524288 1'),"
                    "  ('events', 'events_causation', '1048576 524288 2');"
                    " ANALYZE sqlite_schema");
+}
+
+/*
+ * create_indexes() over a full table: the sorter may use a second thread, and small sort
+ * runs (STORE_SORT_CACHE_KB) are faster than big ones; the normal cache comes back after.
+ */
+static int build_indexes(struct store *st)
+{
+    int rc;
+
+    (void)db_exec(st, "configure sorter",
+                  "PRAGMA threads = 2; PRAGMA cache_size = -" STORE_SORT_CACHE_KB);
+    rc = create_indexes(st);
+    (void)db_exec(st, "configure cache", "PRAGMA cache_size = -" STORE_CACHE_KB);
+    /* DROP INDEX took the statistics of a deferred index with it. */
+    if (rc == ES_OK)
+        rc = write_stats(st);
+    return rc;
 }
 
 /* Whole-string decimal in [lo, hi]: 1 and *out set, else 0 (no atol: it hides garbage). */
@@ -726,7 +729,7 @@ static int migrate(struct store *st, int seen_version)
      * ones on an upgraded store (version 1 -> 2 on 10M rows: see RESULTS.md). */
     if (v < STORE_SCHEMA_VERSION) {
         rc = v == 0 ? create_indexes(st) : build_indexes(st);
-        if (rc == ES_OK)
+        if (rc == ES_OK && v == 0)
             rc = write_stats(st);
         if (rc != ES_OK)
             goto fail;
