@@ -1087,26 +1087,6 @@ int envelope_from_json(const struct envelope_map *map, json_t *obj, struct event
     return rc;
 }
 
-/* normalise() for jansson objects (protocol messages build theirs with jansson). */
-static void normalise_json(const struct envelope_map *map, const json_t *obj, struct event *ev,
-                           const json_t *extra, int fill)
-{
-    struct jdoc d, xd;
-    char *text = NULL, *xtext = NULL;
-    struct jobj x = {NULL, 0};
-
-    jdoc_init(&d);
-    jdoc_init(&xd);
-    if (extra != NULL && doc_of_json(&xd, extra, &xtext) == ES_OK && jd_type(&xd, 0) == JD_OBJECT)
-        x.d = &xd;
-    if (doc_of_json(&d, obj, &text) == ES_OK && jd_type(&d, 0) == JD_OBJECT)
-        normalise(map, &d, 0, ev, x, fill);
-    jdoc_done(&d);
-    jdoc_done(&xd);
-    free(text);
-    free(xtext);
-}
-
 void envelope_copy_event(struct event *dst, const struct event *src)
 {
     event_init(dst);
@@ -1119,6 +1099,15 @@ void envelope_copy_event(struct event *dst, const struct event *src)
 }
 
 /* ---- Protocol messages --------------------------------------------------------------- */
+
+/*
+ * A message's headers and body are sorted into a few small ordered objects (the binary-mode
+ * attributes, the plain headers, the attributes to keep), written as JSON text into reusable
+ * buffers and parsed once each with jdoc: no jansson value, and no allocation per message
+ * once the buffers of a struct envelope_msgbuf have grown. The objects follow jansson's
+ * rules for the order of keys (insertion order; a replaced value keeps its place), which
+ * the attrs text shows, so the output is what building them with jansson gave.
+ */
 
 #define MSG_MAX_HEADERS 1024
 
@@ -1138,32 +1127,13 @@ static int iprefix(const char *s, size_t len, const char *prefix)
 static size_t utf8_seq(const uint8_t *p, size_t n)
 {
     uint32_t cp;
-    size_t k, len;
-    uint8_t b = p[0];
+    return p[0] == 0 ? 0 : event_utf8_seq(p, n, &cp);
+}
 
-    if (b == 0)
-        return 0;
-    if (b < 0x80)
-        return 1;
-    if (b >= 0xc2 && b <= 0xdf)
-        len = 2, cp = b & 0x1f;
-    else if (b >= 0xe0 && b <= 0xef)
-        len = 3, cp = b & 0x0f;
-    else if (b >= 0xf0 && b <= 0xf4)
-        len = 4, cp = b & 0x07;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    for (k = 1; k < len; k++) {
-        if ((p[k] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[k] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
+/* Bytes 0x01..0x7f: ASCII that needs no UTF-8 decoding (NUL excluded). */
+static int plain_ascii(uint8_t ch)
+{
+    return ch - 1u < 0x7fu;
 }
 
 /* Text: well-formed UTF-8 without NUL (a NUL means binary; "\u0000" also upsets readers). */
@@ -1171,6 +1141,10 @@ static int utf8_valid(const uint8_t *p, size_t n)
 {
     size_t i = 0, k;
     while (i < n) {
+        if (plain_ascii(p[i])) {
+            i++;
+            continue;
+        }
         if ((k = utf8_seq(p + i, n - i)) == 0)
             return 0;
         i += k;
@@ -1178,22 +1152,231 @@ static int utf8_valid(const uint8_t *p, size_t n)
     return 1;
 }
 
-/*
- * A header value as a JSON string: percent-decoded when asked (HTTP binding, RFC 3986
- * %XX), bytes that are not UTF-8 and NULs replaced by U+FFFD.
- */
-static json_t *header_string(const char *s, size_t n, int pct)
+/* A value of a message object: text (escaped when written) or JSON text (copied). */
+enum mv_kind { MV_DEL, MV_STR, MV_RAW, MV_NODE, MV_OBJ };
+
+struct mobj;
+
+struct mval {
+    int kind;         /* enum mv_kind; MV_DEL: the member was deleted */
+    const char *ext;  /* MV_STR / MV_RAW: the bytes, or NULL when they are in the arena */
+    size_t off, len;  /* arena offset (ext NULL), length */
+    uint32_t node;    /* MV_NODE: a node of the template attrs document */
+    struct mobj *obj; /* MV_OBJ */
+};
+
+struct mkv {
+    size_t koff, klen; /* key, in the arena */
+    struct mval v;
+};
+
+/* An ordered object: members in insertion order, as jansson keeps them. */
+struct mobj {
+    struct mkv *e;
+    size_t n, cap, live;
+};
+
+#define MSG_NOBJ 7
+
+struct envelope_msgbuf {
+    struct jbuf arena; /* keys and decoded values of the current message */
+    struct jbuf tmp;   /* percent-decoding */
+    struct mobj ce, plain, ce_raw, hdrs, extra, thdrs, one;
+    struct jbuf rtext, xtext, ptext; /* record, extra attrs, plain headers as JSON text */
+    char *ttext;       /* template attrs re-dumped by jansson (rare: see msg_template) */
+    struct jdoc tdoc, bdoc, rdoc, xdoc, pdoc;
+    size_t raw_at;     /* where the last MV_RAW value landed in the text written */
+};
+
+struct envelope_msgbuf *envelope_msgbuf_new(void)
 {
-    struct jbuf b = {NULL, 0, 0};
+    struct envelope_msgbuf *b = xcalloc(1, sizeof *b);
+    jdoc_init(&b->tdoc);
+    jdoc_init(&b->bdoc);
+    jdoc_init(&b->rdoc);
+    jdoc_init(&b->xdoc);
+    jdoc_init(&b->pdoc);
+    return b;
+}
+
+void envelope_msgbuf_free(struct envelope_msgbuf *b)
+{
+    struct mobj *objs[MSG_NOBJ];
+    size_t i;
+
+    if (b == NULL)
+        return;
+    objs[0] = &b->ce, objs[1] = &b->plain, objs[2] = &b->ce_raw, objs[3] = &b->hdrs;
+    objs[4] = &b->extra, objs[5] = &b->thdrs, objs[6] = &b->one;
+    for (i = 0; i < MSG_NOBJ; i++)
+        free(objs[i]->e);
+    free(b->arena.p);
+    free(b->tmp.p);
+    free(b->rtext.p);
+    free(b->xtext.p);
+    free(b->ptext.p);
+    free(b->ttext);
+    jdoc_done(&b->tdoc);
+    jdoc_done(&b->bdoc);
+    jdoc_done(&b->rdoc);
+    jdoc_done(&b->xdoc);
+    jdoc_done(&b->pdoc);
+    free(b);
+}
+
+static const char *mv_bytes(const struct envelope_msgbuf *b, const struct mval *v)
+{
+    return v->ext != NULL ? v->ext : b->arena.p + v->off;
+}
+
+static struct mval mv_ext(int kind, const char *p, size_t n)
+{
+    struct mval v = {kind, p, 0, n, 0, NULL};
+    return v;
+}
+
+/* Appends n bytes to the arena; returns their offset. */
+static size_t arena_put(struct envelope_msgbuf *b, const char *s, size_t n)
+{
+    size_t off = b->arena.len;
+    jb_put(&b->arena, s, n);
+    return off;
+}
+
+static const char *mkey(const struct envelope_msgbuf *b, const struct mkv *kv)
+{
+    return b->arena.p + kv->koff;
+}
+
+/* Index of the live member named key, or -1. */
+static long mobj_find(const struct envelope_msgbuf *b, const struct mobj *o, const char *key,
+                      size_t klen)
+{
+    size_t i;
+    for (i = 0; i < o->n; i++)
+        if (o->e[i].v.kind != MV_DEL && o->e[i].klen == klen &&
+            memcmp(mkey(b, &o->e[i]), key, klen) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* Appends a member whose key is already in the arena at koff. */
+static void mobj_append(struct mobj *o, size_t koff, size_t klen, struct mval v)
+{
+    if (o->n == o->cap) {
+        o->cap = o->cap ? o->cap * 2 : 16;
+        o->e = xreallocarray(o->e, o->cap, sizeof *o->e);
+    }
+    o->e[o->n].koff = koff;
+    o->e[o->n].klen = klen;
+    o->e[o->n].v = v;
+    o->n++;
+    o->live++;
+}
+
+/* The key (koff, klen) in the arena: set to v unless present (jansson put-if-absent). */
+static void put_first(struct envelope_msgbuf *b, struct mobj *o, size_t koff, size_t klen,
+                      struct mval v)
+{
+    if (mobj_find(b, o, b->arena.p + koff, klen) < 0)
+        mobj_append(o, koff, klen, v);
+}
+
+/* json_object_set: a present key keeps its place and takes the new value. */
+static void put_set(struct envelope_msgbuf *b, struct mobj *o, const char *key, struct mval v)
+{
+    size_t klen = strlen(key);
+    long i = mobj_find(b, o, key, klen);
+    if (i >= 0)
+        o->e[i].v = v;
+    else
+        mobj_append(o, arena_put(b, key, klen), klen, v);
+}
+
+/* For the headers objects: a repeated header's values are joined with ", ". */
+static void put_joined(struct envelope_msgbuf *b, struct mobj *o, size_t koff, size_t klen,
+                       struct mval v)
+{
+    long i = mobj_find(b, o, b->arena.p + koff, klen);
+    struct mval *old;
+    size_t off, n;
+
+    if (i < 0) {
+        mobj_append(o, koff, klen, v);
+        return;
+    }
+    old = &o->e[i].v;
+    if (old->kind != MV_STR || v.kind != MV_STR)
+        return;
+    n = old->len + 2 + v.len;
+    jb_grow(&b->arena, n);
+    off = b->arena.len;
+    memcpy(b->arena.p + off, mv_bytes(b, old), old->len);
+    memcpy(b->arena.p + off + old->len, ", ", 2);
+    memcpy(b->arena.p + off + old->len + 2, mv_bytes(b, &v), v.len);
+    b->arena.len += n;
+    b->arena.p[b->arena.len] = '\0';
+    old->ext = NULL;
+    old->off = off;
+    old->len = n;
+}
+
+/* Writes o as compact JSON text. */
+static void mobj_write(struct envelope_msgbuf *b, struct jbuf *out, const struct mobj *o)
+{
+    size_t i, wrote = 0;
+
+    jb_putc(out, '{');
+    for (i = 0; i < o->n; i++) {
+        const struct mkv *kv = &o->e[i];
+        if (kv->v.kind == MV_DEL)
+            continue;
+        if (wrote++)
+            jb_putc(out, ',');
+        jb_str(out, mkey(b, kv), kv->klen);
+        jb_putc(out, ':');
+        switch (kv->v.kind) {
+        case MV_STR:
+            jb_str(out, mv_bytes(b, &kv->v), kv->v.len);
+            break;
+        case MV_RAW:
+            b->raw_at = out->len;
+            jb_put(out, mv_bytes(b, &kv->v), kv->v.len);
+            break;
+        case MV_NODE:
+            (void)jb_value(out, &b->tdoc, kv->v.node, NULL, 1);
+            break;
+        default:
+            mobj_write(b, out, kv->v.obj);
+        }
+    }
+    jb_putc(out, '}');
+}
+
+/* Writes o into text and parses it into d. */
+static int mobj_doc(struct envelope_msgbuf *b, const struct mobj *o, struct jbuf *text,
+                    struct jdoc *d)
+{
+    text->len = 0;
+    mobj_write(b, text, o);
+    return jdoc_parse(d, text->p, text->len, 0, 0);
+}
+
+/*
+ * A header value (or name) as text in the arena: percent-decoded when asked (HTTP binding,
+ * RFC 3986 %XX), bytes that are not UTF-8 and NULs replaced by U+FFFD.
+ */
+static struct mval header_string(struct envelope_msgbuf *b, const char *s, size_t n, int pct)
+{
+    struct mval v = {MV_STR, NULL, 0, 0, 0, NULL};
     struct cursor c;
-    uint8_t *dec = NULL;
-    size_t i = 0, dn = 0;
-    json_t *j;
+    size_t i = 0, run = 0, k;
 
     if (s == NULL)
         s = "", n = 0;
     if (pct && memchr(s, '%', n) != NULL) {
-        dec = xmalloc(n + 1);
+        size_t dn = 0;
+        jb_grow(&b->tmp, n);
         cur_init(&c, s, n);
         while (c.left) {
             uint8_t ch = cur_u8(&c);
@@ -1205,108 +1388,74 @@ static json_t *header_string(const char *s, size_t n, int pct)
                     cur_skip(&c, 2);
                 }
             }
-            dec[dn++] = ch;
+            b->tmp.p[dn++] = (char)ch;
         }
-        s = (const char *)dec;
+        s = b->tmp.p;
         n = dn;
     }
-    jb_grow(&b, n);
-    b.p[0] = '\0';
+    v.off = b->arena.len;
     while (i < n) {
-        size_t k = utf8_seq((const uint8_t *)s + i, n - i);
-        if (k == 0) {
-            jb_put(&b, "\xef\xbf\xbd", 3);
+        if (plain_ascii((uint8_t)s[i])) {
             i++;
-        } else {
-            jb_put(&b, s + i, k);
-            i += k;
+            continue;
         }
+        if ((k = utf8_seq((const uint8_t *)s + i, n - i)) != 0) {
+            i += k;
+            continue;
+        }
+        jb_put(&b->arena, s + run, i - run);
+        jb_put(&b->arena, "\xef\xbf\xbd", 3);
+        run = ++i;
     }
-    j = json_stringn(b.p, b.len);
-    free(b.p);
-    free(dec);
-    return j ? j : json_string("");
+    jb_put(&b->arena, s + run, n - run);
+    v.len = b->arena.len - v.off;
+    return v;
+}
+
+/* A lowercase copy of arena bytes [off, off + n); returns its offset. */
+static size_t arena_lower(struct envelope_msgbuf *b, size_t off, size_t n)
+{
+    size_t i, to;
+
+    jb_grow(&b->arena, n);
+    to = b->arena.len;
+    for (i = 0; i < n; i++)
+        b->arena.p[to + i] = (char)lower((unsigned char)b->arena.p[off + i]);
+    b->arena.len += n;
+    b->arena.p[b->arena.len] = '\0';
+    return to;
 }
 
 static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static json_t *base64_string(const uint8_t *p, size_t n)
+/* The base64 text of n bytes, in the arena. */
+static struct mval base64_string(struct envelope_msgbuf *b, const uint8_t *p, size_t n)
 {
-    size_t i, o = 0, olen = (n + 2) / 3 * 4;
-    char *out = xmalloc(olen + 1);
-    json_t *j;
+    struct mval v = {MV_STR, NULL, 0, (n + 2) / 3 * 4, 0, NULL};
+    size_t i, o;
+    char *out;
 
+    jb_grow(&b->arena, v.len);
+    v.off = o = b->arena.len;
+    out = b->arena.p;
     for (i = 0; i + 2 < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        out[o++] = b64chars[v >> 18 & 63];
-        out[o++] = b64chars[v >> 12 & 63];
-        out[o++] = b64chars[v >> 6 & 63];
-        out[o++] = b64chars[v & 63];
+        uint32_t x = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        out[o++] = b64chars[x >> 18 & 63];
+        out[o++] = b64chars[x >> 12 & 63];
+        out[o++] = b64chars[x >> 6 & 63];
+        out[o++] = b64chars[x & 63];
     }
     if (i < n) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
-        out[o++] = b64chars[v >> 18 & 63];
-        out[o++] = b64chars[v >> 12 & 63];
-        out[o++] = i + 1 < n ? b64chars[v >> 6 & 63] : '=';
+        uint32_t x = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
+        out[o++] = b64chars[x >> 18 & 63];
+        out[o++] = b64chars[x >> 12 & 63];
+        out[o++] = i + 1 < n ? b64chars[x >> 6 & 63] : '=';
         out[o++] = '=';
     }
-    j = json_stringn(out, o);
-    free(out);
-    return j;
+    b->arena.len = o;
+    out[o] = '\0';
+    return v;
 }
-
-/*
- * A message body as a JSON value: the parsed JSON when it is JSON, else the text as a
- * JSON string when it is UTF-8, else (binary payloads) its base64 as a JSON string with
- * *b64 set. NULL for an empty body.
- */
-static json_t *body_value(const uint8_t *body, size_t len, int *b64)
-{
-    json_t *v;
-
-    *b64 = 0;
-    if (len == 0 || body == NULL)
-        return NULL;
-    v = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
-    if (v != NULL)
-        return v;
-    if (utf8_valid(body, len))
-        return json_stringn((const char *)body, len);
-    *b64 = 1;
-    return base64_string(body, len);
-}
-
-/* Sets key in obj to v (taken) unless present; for the headers object, repeats are joined. */
-static void put_first(json_t *obj, const char *key, json_t *v)
-{
-    if (json_object_get(obj, key) == NULL)
-        json_object_set_new(obj, key, v);
-    else
-        json_decref(v);
-}
-
-static void put_joined(json_t *obj, const char *key, json_t *v)
-{
-    json_t *old = json_object_get(obj, key);
-    if (json_is_string(old) && json_is_string(v)) {
-        char *s = xasprintf("%s, %s", json_string_value(old), json_string_value(v));
-        json_object_set_new(obj, key, json_string(s));
-        free(s);
-        json_decref(v);
-        return;
-    }
-    put_first(obj, key, v);
-}
-
-/* What the headers of one message say, sorted into the three places they go. */
-struct msg_headers {
-    json_t *ce;    /* CloudEvents attributes, prefix stripped, names lowercase */
-    json_t *plain; /* other headers, names lowercase ("x-" dropped when that names an attribute) */
-    json_t *extra; /* attrs to keep: template attrs, "headers": {...}, trace context */
-    json_t *ce_raw; /* the CloudEvents headers as named, kept when the mode ignores them */
-    const char *ctype; /* content type (borrowed from h), NULL when absent */
-    size_t ctype_len;
-};
 
 /* Strips a binding's CloudEvents prefix; returns its length, 0 when name has none. */
 static size_t ce_prefix(enum envelope_binding binding, const char *name, size_t len)
@@ -1325,38 +1474,66 @@ static size_t ce_prefix(enum envelope_binding binding, const char *name, size_t 
     return 0;
 }
 
-static char *lower_dup(const char *s, size_t n)
+/* The content type of a message (borrowed from its headers), NULL when absent. */
+struct msg_headers {
+    const char *ctype;
+    size_t ctype_len;
+};
+
+/* 1 when the len bytes at s are the NUL-terminated word. */
+static int word_is(const char *s, size_t len, const char *word)
 {
-    char *d = xmalloc(n + 1);
-    size_t i;
-    for (i = 0; i < n; i++)
-        d[i] = (char)lower((unsigned char)s[i]);
-    d[n] = '\0';
-    return d;
+    return strlen(word) == len && memcmp(s, word, len) == 0;
 }
 
-static void headers_sort(struct msg_headers *mh, enum envelope_binding binding,
-                         const struct envelope_header *h, size_t nh, const struct event *tmpl)
+/*
+ * extra starts as the template's attrs, parsed with jdoc; an object jdoc refuses but
+ * jansson's json_loads takes (duplicate keys: the last value wins, in the first one's
+ * place) goes through jansson once, so that both read the same.
+ */
+static void msg_template(struct envelope_msgbuf *b, const struct event *tmpl)
 {
-    json_t *hdrs = json_object();
+    uint32_t m;
+    int ok;
+
+    if (tmpl == NULL || tmpl->attrs == NULL)
+        return;
+    ok = jdoc_parse(&b->tdoc, tmpl->attrs, strlen(tmpl->attrs), 0, 0) == ES_OK;
+    if (!ok) {
+        json_t *j = json_loads(tmpl->attrs, 0, NULL);
+        if (json_is_object(j)) {
+            free(b->ttext);
+            b->ttext = json_dumps(j, JSON_COMPACT);
+            ok = b->ttext != NULL &&
+                 jdoc_parse(&b->tdoc, b->ttext, strlen(b->ttext), 0, JDOC_ALLOW_NUL) == ES_OK;
+        }
+        json_decref(j);
+    }
+    if (!ok || jd_type(&b->tdoc, 0) != JD_OBJECT)
+        return;
+    jd_foreach(&b->tdoc, 0, m)
+    {
+        size_t klen;
+        const char *key = jd_key(&b->tdoc, m, &klen);
+        struct mval v = {MV_NODE, NULL, 0, 0, m, NULL};
+        mobj_append(&b->extra, arena_put(b, key, klen), klen, v);
+    }
+}
+
+static void headers_sort(struct envelope_msgbuf *b, struct msg_headers *mh,
+                         enum envelope_binding binding, const struct envelope_header *h, size_t nh,
+                         const struct event *tmpl)
+{
     size_t i;
     int plain_ce = 0;
 
-    mh->ce = json_object();
-    mh->plain = json_object();
-    mh->ce_raw = json_object();
-    mh->extra = NULL;
+    b->arena.len = 0;
+    b->ce.n = b->plain.n = b->ce_raw.n = b->hdrs.n = b->extra.n = b->thdrs.n = 0;
+    b->ce.live = b->plain.live = b->ce_raw.live = b->hdrs.live = b->extra.live = 0;
+    b->thdrs.live = 0;
     mh->ctype = NULL;
     mh->ctype_len = 0;
-    if (tmpl != NULL && tmpl->attrs != NULL) {
-        mh->extra = json_loads(tmpl->attrs, 0, NULL);
-        if (mh->extra != NULL && !json_is_object(mh->extra)) {
-            json_decref(mh->extra);
-            mh->extra = NULL;
-        }
-    }
-    if (mh->extra == NULL)
-        mh->extra = json_object();
+    msg_template(b, tmpl);
     if (nh > MSG_MAX_HEADERS)
         nh = MSG_MAX_HEADERS;
 
@@ -1367,92 +1544,90 @@ static void headers_sort(struct msg_headers *mh, enum envelope_binding binding,
                 plain_ce = 1;
 
     for (i = 0; i < nh; i++) {
-        const char *name;
-        size_t len = h[i].name_len, pre;
-        char *low, *key;
-        json_t *val, *nm;
+        struct mval nm, val;
+        size_t len, pre, low;
+        const char *lw;
+        int ctype, trace;
 
-        if (h[i].name == NULL || len == 0)
+        if (h[i].name == NULL || h[i].name_len == 0)
             continue;
         /* Names become JSON keys: made valid UTF-8 like values (the bytes are foreign). */
-        nm = header_string(h[i].name, len, 0);
-        name = json_string_value(nm);
-        len = json_string_length(nm);
-        pre = ce_prefix(binding, name, len);
+        nm = header_string(b, h[i].name, h[i].name_len, 0);
+        len = nm.len;
+        pre = ce_prefix(binding, b->arena.p + nm.off, len);
         if (pre > 0 && pre < len) {
-            low = lower_dup(name + pre, len - pre);
-            val = header_string(h[i].value, h[i].value ? h[i].value_len : 0,
+            low = arena_lower(b, nm.off + pre, len - pre);
+            val = header_string(b, h[i].value, h[i].value ? h[i].value_len : 0,
                                 binding == ENV_BIND_HTTP);
-            key = xstrndup(name, len);
-            put_joined(mh->ce_raw, key, json_incref(val));
-            free(key);
-            put_first(mh->ce, low, val);
-            free(low);
-            json_decref(nm);
+            put_joined(b, &b->ce_raw, nm.off, len, val);
+            put_first(b, &b->ce, low, len - pre, val);
             continue;
         }
-        low = lower_dup(name, len);
-        val = header_string(h[i].value, h[i].value ? h[i].value_len : 0, 0);
-        if (strcmp(low, "content-type") == 0 || strcmp(low, "content_type") == 0) {
+        low = arena_lower(b, nm.off, len);
+        val = header_string(b, h[i].value, h[i].value ? h[i].value_len : 0, 0);
+        lw = b->arena.p + low;
+        ctype = word_is(lw, len, "content-type") || word_is(lw, len, "content_type");
+        trace = word_is(lw, len, "traceparent") || word_is(lw, len, "tracestate");
+        if (ctype) {
             if (mh->ctype == NULL && h[i].value != NULL) {
                 mh->ctype = h[i].value;
                 mh->ctype_len = h[i].value_len;
             }
-        } else if (strcmp(low, "traceparent") == 0 || strcmp(low, "tracestate") == 0) {
-            put_first(mh->extra, low, json_incref(val));
+        } else if (trace) {
+            put_first(b, &b->extra, low, len, val);
         }
-        if (plain_ce && strcmp(low, "content-type") != 0 && strcmp(low, "content_type") != 0 &&
-            strcmp(low, "traceparent") != 0 && strcmp(low, "tracestate") != 0) {
-            put_first(mh->ce, low, val);
-            free(low);
-            json_decref(nm);
+        if (plain_ce && !ctype && !trace) {
+            put_first(b, &b->ce, low, len, val);
             continue;
         }
         /* Raw header, as named, for attrs (trace context is already at the top). */
-        if (strcmp(low, "traceparent") != 0 && strcmp(low, "tracestate") != 0) {
-            key = xstrndup(name, len);
-            put_joined(hdrs, key, json_incref(val));
-            free(key);
-        }
-        if (strcmp(low, "correlation-data") == 0) /* MQTT 5 request/response */
-            put_first(mh->plain, "correlation-id", val);
-        else if (iprefix(low, strlen(low), "x-") && spelling_find(low + 2, strlen(low) - 2))
-            put_first(mh->plain, low + 2, val);
+        if (!trace)
+            put_joined(b, &b->hdrs, nm.off, len, val);
+        lw = b->arena.p + low;
+        if (word_is(lw, len, "correlation-data")) /* MQTT 5 request/response */
+            put_first(b, &b->plain, arena_put(b, "correlation-id", 14), 14, val);
+        else if (iprefix(lw, len, "x-") && spelling_find(lw + 2, len - 2))
+            put_first(b, &b->plain, low + 2, len - 2, val);
         else
-            put_first(mh->plain, low, val);
-        free(low);
-        json_decref(nm);
+            put_first(b, &b->plain, low, len, val);
     }
-    if (json_object_size(hdrs) > 0)
-        json_object_set_new(mh->extra, "headers", hdrs);
-    else
-        json_decref(hdrs);
+    if (b->hdrs.live > 0) {
+        struct mval v = {MV_OBJ, NULL, 0, 0, 0, &b->hdrs};
+        put_set(b, &b->extra, "headers", v);
+    }
 }
 
 /* Structured and batched modes ignore CloudEvents headers: they stay in attrs "headers". */
-static void headers_keep_ce(struct msg_headers *mh)
+static void headers_keep_ce(struct envelope_msgbuf *b)
 {
-    json_t *hdrs;
-    const char *key;
-    json_t *v;
+    struct mobj *to;
+    long i;
+    size_t k;
 
-    if (json_object_size(mh->ce_raw) == 0)
+    if (b->ce_raw.live == 0)
         return;
-    hdrs = json_object_get(mh->extra, "headers");
-    if (!json_is_object(hdrs)) {
-        hdrs = json_object();
-        json_object_set_new(mh->extra, "headers", hdrs);
+    i = mobj_find(b, &b->extra, "headers", 7);
+    if (i >= 0 && b->extra.e[i].v.kind == MV_OBJ) {
+        to = b->extra.e[i].v.obj;
+    } else {
+        /* a new object, or the template's "headers" object taken member by member */
+        struct mval v = {MV_OBJ, NULL, 0, 0, 0, &b->thdrs};
+        to = &b->thdrs;
+        if (i >= 0 && b->extra.e[i].v.kind == MV_NODE &&
+            jd_type(&b->tdoc, b->extra.e[i].v.node) == JD_OBJECT) {
+            uint32_t m;
+            jd_foreach(&b->tdoc, b->extra.e[i].v.node, m)
+            {
+                size_t klen;
+                const char *key = jd_key(&b->tdoc, m, &klen);
+                struct mval mv = {MV_NODE, NULL, 0, 0, m, NULL};
+                mobj_append(to, arena_put(b, key, klen), klen, mv);
+            }
+        }
+        put_set(b, &b->extra, "headers", v);
     }
-    json_object_foreach(mh->ce_raw, key, v)
-        put_first(hdrs, key, json_incref(v));
-}
-
-static void headers_done(struct msg_headers *mh)
-{
-    json_decref(mh->ce_raw);
-    json_decref(mh->ce);
-    json_decref(mh->plain);
-    json_decref(mh->extra);
+    for (k = 0; k < b->ce_raw.n; k++)
+        put_first(b, to, b->ce_raw.e[k].koff, b->ce_raw.e[k].klen, b->ce_raw.e[k].v);
 }
 
 /* Content type up to ';', blanks trimmed, compared case-insensitively with want. */
@@ -1471,16 +1646,25 @@ static int ctype_is(const struct msg_headers *mh, const char *want)
     return ieq(s, n, want);
 }
 
+/* What the body is: nothing, JSON (parsed in b->bdoc), UTF-8 text, or binary (base64). */
+enum body_kind { BODY_NONE, BODY_JSON, BODY_TEXT, BODY_B64 };
+
 struct msg_ctx {
     const struct envelope_map *map;
-    const struct msg_headers *mh;
+    struct envelope_msgbuf *b;
     const struct event *tmpl;
+    struct jobj extra;        /* attrs to keep (d NULL: none) */
+    const struct jdoc *plain; /* header-carried attributes (NULL: none) */
     envelope_emit_fn emit;
     void *ctx;
 };
 
-/* Normalises obj (record, or the attributes of a binary-mode message) and emits it. */
-static int emit_one(struct msg_ctx *mc, json_t *obj, const char *loc_suffix)
+/*
+ * Normalises object obj of d (the record, or the attributes of a binary-mode message;
+ * d NULL: unreadable, the event keeps the template's fields only) and emits it, its
+ * location suffixed "#index" when index >= 0.
+ */
+static int emit_one(struct msg_ctx *mc, const struct jdoc *d, uint32_t obj, long index)
 {
     struct event ev;
     int rc;
@@ -1491,30 +1675,192 @@ static int emit_one(struct msg_ctx *mc, json_t *obj, const char *loc_suffix)
         event_init(&ev);
     free(ev.attrs);
     ev.attrs = NULL;
-    if (loc_suffix != NULL && ev.location != NULL) {
-        char *loc = xasprintf("%s%s", ev.location, loc_suffix);
-        free(ev.location);
-        ev.location = loc;
+    if (index >= 0 && ev.location != NULL) {
+        char num[24];
+        size_t n = strlen(ev.location), k = sizeof num, digits;
+        unsigned long x = (unsigned long)index;
+        do
+            num[--k] = (char)('0' + x % 10);
+        while ((x /= 10) != 0);
+        digits = sizeof num - k;
+        ev.location = xrealloc(ev.location, n + digits + 2);
+        ev.location[n] = '#';
+        memcpy(ev.location + n + 1, num + k, digits);
+        ev.location[n + 1 + digits] = '\0';
     }
-    normalise_json(mc->map, obj, &ev, mc->mh->extra, 0);
+    if (d != NULL)
+        normalise(mc->map, d, obj, &ev, mc->extra, 0);
     /* Header-carried attributes (AMQP message-id, ...) fill what the record lacks. */
-    if (json_object_size(mc->mh->plain) > 0)
-        normalise_json(mc->map, mc->mh->plain, &ev, NULL, 1);
+    if (mc->plain != NULL)
+        normalise(mc->map, mc->plain, 0, &ev, (struct jobj){NULL, 0}, 1);
     rc = mc->emit(mc->ctx, &ev);
     event_done(&ev);
     return rc;
 }
 
-/* A non-object JSON value as the data of one event. */
-static int emit_data(struct msg_ctx *mc, json_t *data, const char *loc_suffix)
+/* An event whose record is {"data": v} ({} when v is MV_DEL). */
+static int emit_data(struct msg_ctx *mc, struct mval v, long index)
 {
-    json_t *obj = json_object();
-    int rc;
-    if (data != NULL)
-        json_object_set(obj, "data", data);
-    rc = emit_one(mc, obj, loc_suffix);
-    json_decref(obj);
-    return rc;
+    struct envelope_msgbuf *b = mc->b;
+    int ok;
+
+    b->one.n = b->one.live = 0;
+    if (v.kind != MV_DEL)
+        put_set(b, &b->one, "data", v);
+    ok = mobj_doc(b, &b->one, &b->rtext, &b->rdoc) == ES_OK;
+    return emit_one(mc, ok ? &b->rdoc : NULL, 0, index);
+}
+
+/* JSON blanks (RFC 8259) around a value. */
+static int json_blank(uint8_t ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+/* The body as a JSON value when it is one (in b->bdoc), else as a string (text or base64). */
+static enum body_kind body_classify(struct envelope_msgbuf *b, const uint8_t *body, size_t len,
+                                    struct mval *v)
+{
+    if (len == 0 || body == NULL) {
+        *v = mv_ext(MV_DEL, NULL, 0);
+        return BODY_NONE;
+    }
+    if (jdoc_parse(&b->bdoc, (const char *)body, len, 0, 0) == ES_OK) {
+        const struct jd_node *n = &b->bdoc.n[0];
+        *v = mv_ext(MV_RAW, (const char *)body + n->raw, n->rawlen);
+        return BODY_JSON;
+    }
+    if (utf8_valid(body, len)) {
+        *v = mv_ext(MV_STR, (const char *)body, len);
+        return BODY_TEXT;
+    }
+    *v = base64_string(b, body, len);
+    return BODY_B64;
+}
+
+/*
+ * Binary content mode: the attributes from the headers plus "data" (the body) as one
+ * record in b->rdoc. A JSON body is tried in place first (one parse for both): the body is
+ * one JSON value exactly when the record parses and its data spans the whole body (blanks
+ * aside). Returns the body's kind; *ok 0 when the record cannot be read (a JSON body
+ * nested exactly to the depth limit: one level more in the record).
+ */
+static enum body_kind binary_record(struct envelope_msgbuf *b, const struct msg_headers *mh,
+                                    const uint8_t *body, size_t len, int *ok)
+{
+    enum body_kind kind;
+    struct mval v;
+    size_t s = 0, e = len;
+
+    if (mh->ctype != NULL && mobj_find(b, &b->ce, "datacontenttype", 15) < 0)
+        put_set(b, &b->ce, "datacontenttype", header_string(b, mh->ctype, mh->ctype_len, 0));
+    if (len == 0 || body == NULL) {
+        long i = mobj_find(b, &b->ce, "data", 4);
+        if (i >= 0) {
+            b->ce.e[i].v.kind = MV_DEL;
+            b->ce.live--;
+        }
+        *ok = mobj_doc(b, &b->ce, &b->rtext, &b->rdoc) == ES_OK;
+        return BODY_NONE;
+    }
+    while (s < e && json_blank(body[s]))
+        s++;
+    while (e > s && json_blank(body[e - 1]))
+        e--;
+    if (s < e) {
+        put_set(b, &b->ce, "data", mv_ext(MV_RAW, (const char *)body + s, e - s));
+        if (mobj_doc(b, &b->ce, &b->rtext, &b->rdoc) == ES_OK) {
+            uint32_t d = jd_get(&b->rdoc, 0, "data", 4);
+            if (d != 0 && b->rdoc.n[d].raw == b->raw_at && b->rdoc.n[d].rawlen == e - s) {
+                *ok = 1;
+                return BODY_JSON;
+            }
+        }
+    }
+    kind = body_classify(b, body, len, &v);
+    put_set(b, &b->ce, "data", v);
+    *ok = kind != BODY_JSON && mobj_doc(b, &b->ce, &b->rtext, &b->rdoc) == ES_OK;
+    return kind;
+}
+
+int envelope_from_message_buf(struct envelope_msgbuf *b, const struct envelope_map *map,
+                              enum envelope_binding binding, const struct envelope_header *h,
+                              size_t nh, const uint8_t *body, size_t len,
+                              const struct event *tmpl, envelope_emit_fn emit, void *ctx,
+                              const char **why)
+{
+    struct msg_headers mh;
+    struct msg_ctx mc;
+    struct mval bv;
+    enum body_kind kind;
+    int rc = ES_OK, batch, structured, binary, rec_ok = 0;
+
+    if (why)
+        *why = NULL;
+    headers_sort(b, &mh, binding, h, nh, tmpl);
+    batch = ctype_is(&mh, "application/cloudevents-batch+json");
+    structured = !batch && (ctype_is(&mh, "application/cloudevents+json") ||
+                            ctype_is(&mh, "application/cloudevents"));
+    binary = !batch && !structured && b->ce.live > 0;
+    if (binary) {
+        kind = binary_record(b, &mh, body, len, &rec_ok);
+        bv = mv_ext(MV_DEL, NULL, 0);
+    } else {
+        kind = body_classify(b, body, len, &bv);
+    }
+    if (kind == BODY_B64) /* not UTF-8: data holds the base64 of the bytes */
+        put_set(b, &b->extra, "dataencoding", mv_ext(MV_STR, "base64", 6));
+    if (batch || structured)
+        headers_keep_ce(b);
+
+    mc.map = map;
+    mc.b = b;
+    mc.tmpl = tmpl;
+    mc.extra.d = NULL;
+    mc.extra.i = 0;
+    if (mobj_doc(b, &b->extra, &b->xtext, &b->xdoc) == ES_OK)
+        mc.extra.d = &b->xdoc;
+    mc.plain = NULL;
+    if (b->plain.live > 0 && mobj_doc(b, &b->plain, &b->ptext, &b->pdoc) == ES_OK)
+        mc.plain = &b->pdoc;
+    mc.emit = emit;
+    mc.ctx = ctx;
+
+    if (batch) {
+        /* Batched content mode (HTTP binding 3.3): a JSON array of structured events. */
+        uint32_t el;
+        long i = 0;
+        if (kind != BODY_JSON || jd_type(&b->bdoc, 0) != JD_ARRAY) {
+            if (why)
+                *why = "cloudevents_batch_not_array";
+            return emit_data(&mc, bv, -1);
+        }
+        for (el = jd_first(&b->bdoc, 0); el != 0 && rc == ES_OK; el = jd_next(&b->bdoc, el)) {
+            if (jd_type(&b->bdoc, el) == JD_OBJECT) {
+                rc = emit_one(&mc, &b->bdoc, el, i++);
+            } else {
+                const struct jd_node *n = &b->bdoc.n[el];
+                if (why)
+                    *why = "cloudevents_batch_element_not_object";
+                rc = emit_data(&mc, mv_ext(MV_RAW, b->bdoc.text + n->raw, n->rawlen), i++);
+            }
+        }
+        return rc;
+    }
+    if (structured) {
+        /* Structured content mode: the body is the event. */
+        if (kind == BODY_JSON && jd_type(&b->bdoc, 0) == JD_OBJECT)
+            return emit_one(&mc, &b->bdoc, 0, -1);
+        if (why)
+            *why = "cloudevents_structured_not_object";
+        return emit_data(&mc, bv, -1);
+    }
+    if (binary) /* Binary content mode: attributes in headers, the body is data. */
+        return emit_one(&mc, rec_ok ? &b->rdoc : NULL, 0, -1);
+    /* No CloudEvents headers: a JSON body is a record, like a log line. */
+    if (kind == BODY_JSON && jd_type(&b->bdoc, 0) == JD_OBJECT)
+        return emit_one(&mc, &b->bdoc, 0, -1);
+    return emit_data(&mc, bv, -1);
 }
 
 int envelope_from_message(const struct envelope_map *map, enum envelope_binding binding,
@@ -1522,72 +1868,8 @@ int envelope_from_message(const struct envelope_map *map, enum envelope_binding 
                           size_t len, const struct event *tmpl, envelope_emit_fn emit,
                           void *ctx, const char **why)
 {
-    struct msg_headers mh;
-    struct msg_ctx mc;
-    json_t *bv;
-    int rc = ES_OK, b64;
-
-    if (why)
-        *why = NULL;
-    headers_sort(&mh, binding, h, nh, tmpl);
-    mc.map = map;
-    mc.mh = &mh;
-    mc.tmpl = tmpl;
-    mc.emit = emit;
-    mc.ctx = ctx;
-    bv = body_value(body, len, &b64);
-    if (b64) /* not UTF-8: data holds the base64 of the bytes */
-        json_object_set_new(mh.extra, "dataencoding", json_string("base64"));
-
-    if (ctype_is(&mh, "application/cloudevents-batch+json")) {
-        /* Batched content mode (HTTP binding 3.3): a JSON array of structured events. */
-        size_t i;
-        headers_keep_ce(&mh);
-        if (!json_is_array(bv)) {
-            if (why)
-                *why = "cloudevents_batch_not_array";
-            rc = emit_data(&mc, bv, NULL);
-        }
-        for (i = 0; json_is_array(bv) && i < json_array_size(bv) && rc == ES_OK; i++) {
-            json_t *el = json_array_get(bv, i);
-            char suffix[32];
-            snprintf(suffix, sizeof suffix, "#%zu", i);
-            if (json_is_object(el)) {
-                rc = emit_one(&mc, el, suffix);
-            } else {
-                if (why)
-                    *why = "cloudevents_batch_element_not_object";
-                rc = emit_data(&mc, el, suffix);
-            }
-        }
-    } else if (ctype_is(&mh, "application/cloudevents+json") ||
-               ctype_is(&mh, "application/cloudevents")) {
-        /* Structured content mode: the body is the event. */
-        headers_keep_ce(&mh);
-        if (json_is_object(bv)) {
-            rc = emit_one(&mc, bv, NULL);
-        } else {
-            if (why)
-                *why = "cloudevents_structured_not_object";
-            rc = emit_data(&mc, bv, NULL);
-        }
-    } else if (json_object_size(mh.ce) > 0) {
-        /* Binary content mode: attributes in headers, the body is data. */
-        if (mh.ctype != NULL && json_object_get(mh.ce, "datacontenttype") == NULL)
-            json_object_set_new(mh.ce, "datacontenttype",
-                                header_string(mh.ctype, mh.ctype_len, 0));
-        if (bv != NULL)
-            json_object_set(mh.ce, "data", bv);
-        else
-            json_object_del(mh.ce, "data");
-        rc = emit_one(&mc, mh.ce, NULL);
-    } else if (json_is_object(bv)) {
-        /* No CloudEvents headers: a JSON body is a record, like a log line. */
-        rc = emit_one(&mc, bv, NULL);
-    } else {
-        rc = emit_data(&mc, bv, NULL);
-    }
-    json_decref(bv);
-    headers_done(&mh);
+    struct envelope_msgbuf *b = envelope_msgbuf_new();
+    int rc = envelope_from_message_buf(b, map, binding, h, nh, body, len, tmpl, emit, ctx, why);
+    envelope_msgbuf_free(b);
     return rc;
 }

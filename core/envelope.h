@@ -118,6 +118,19 @@ int envelope_from_message(const struct envelope_map *map, enum envelope_binding 
                           size_t len, const struct event *tmpl, envelope_emit_fn emit,
                           void *ctx, const char **why) ES_WARN_UNUSED;
 
+/*
+ * The same with buffers kept between calls (a collector keeps one per source): no
+ * allocation per message once they have grown. Not shared between threads.
+ */
+struct envelope_msgbuf;
+struct envelope_msgbuf *envelope_msgbuf_new(void);
+void envelope_msgbuf_free(struct envelope_msgbuf *b); /* accepts NULL */
+int envelope_from_message_buf(struct envelope_msgbuf *b, const struct envelope_map *map,
+                              enum envelope_binding binding, const struct envelope_header *h,
+                              size_t nh, const uint8_t *body, size_t len,
+                              const struct event *tmpl, envelope_emit_fn emit, void *ctx,
+                              const char **why) ES_WARN_UNUSED;
+
 /* Deep copy of every field of src into dst (dst is initialised first). */
 void envelope_copy_event(struct event *dst, const struct event *src);
 

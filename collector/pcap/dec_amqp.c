@@ -267,7 +267,8 @@ static void emit_message(struct dec_msg *m, struct amqp_chan *ch, size_t frame_l
     size_t nh = 0, ntexts = 0, i;
     struct cursor c;
     uint16_t flags;
-    json_t *attrs = json_object(), *headers = NULL;
+    json_t *headers = NULL;
+    struct dec_attrs attrs;
     char channel[520], sval[256];
     struct dec_out o;
     static const char *const names[] = {
@@ -275,6 +276,7 @@ static void emit_message(struct dec_msg *m, struct amqp_chan *ch, size_t frame_l
         "correlation-id", "reply-to",      "expiration", "message-id",   "timestamp",
         "type",          "user-id",        "app-id",     "cluster-id"};
 
+    attrs.n = 0;
     cur_init(&c, ch->props, ch->props_len);
     flags = cur_be16(&c);
     {
@@ -291,8 +293,7 @@ static void emit_message(struct dec_msg *m, struct amqp_chan *ch, size_t frame_l
             headers = field_table(&c, 0);
             break;
         case 3: case 4:
-            json_object_set_new(attrs, i == 3 ? "delivery_mode" : "priority",
-                                json_integer(cur_u8(&c)));
+            dec_attr_int(&attrs, i == 3 ? "delivery_mode" : "priority", cur_u8(&c));
             break;
         case 9: {
             uint64_t ts = cur_be64(&c);
@@ -310,7 +311,7 @@ static void emit_message(struct dec_msg *m, struct amqp_chan *ch, size_t frame_l
             if (c.err)
                 break;
             if (i == 6 || i == 7 || i == 11 || i == 1) {
-                json_object_set_new(attrs, name, json_string(sval));
+                dec_attr_str(&attrs, name, sval, strlen(sval));
                 break;
             }
             texts[ntexts] = xstrdup(sval);
@@ -351,19 +352,19 @@ static void emit_message(struct dec_msg *m, struct amqp_chan *ch, size_t frame_l
         }
     }
     if (ch->kind == AK_DELIVER) {
-        json_object_set_new(attrs, "redelivered", json_boolean(ch->redelivered));
-        json_object_set_new(attrs, "delivery_tag", json_integer((json_int_t)ch->delivery_tag));
+        dec_attr_bool(&attrs, "redelivered", ch->redelivered);
+        dec_attr_int(&attrs, "delivery_tag", (int64_t)ch->delivery_tag);
         if (ch->ctag[0])
-            json_object_set_new(attrs, "consumer_tag", json_string(ch->ctag));
+            dec_attr_str(&attrs, "consumer_tag", ch->ctag, strlen(ch->ctag));
     }
-    json_object_set_new(attrs, "exchange", json_string(ch->exchange));
-    json_object_set_new(attrs, "routing_key", json_string(ch->rkey));
+    dec_attr_str(&attrs, "exchange", ch->exchange, strlen(ch->exchange));
+    dec_attr_str(&attrs, "routing_key", ch->rkey, strlen(ch->rkey));
     snprintf(channel, sizeof channel, "%s/%s", ch->exchange, ch->rkey);
     memset(&o, 0, sizeof o);
     o.binding = ENV_BIND_AMQP;
     o.direction = ch->kind == AK_PUBLISH ? "publish" : "deliver";
     o.channel = channel;
-    o.attrs = attrs;
+    o.attrs = &attrs;
     o.h = h;
     o.nh = nh;
     o.body = ch->body;
@@ -375,7 +376,6 @@ done:
     for (i = 0; i < ntexts; i++)
         free(texts[i]);
     json_decref(headers);
-    json_decref(attrs);
     chan_reset(ch);
 }
 

@@ -206,7 +206,7 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
     char path_buf[HTTP_PATH_MAX];
     const char *traceparent = NULL;
     size_t traceparent_len = 0;
-    json_t *attrs;
+    struct dec_attrs attrs;
     struct dec_out o;
 
     if (hc->upgraded) {
@@ -401,26 +401,25 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
             return DEC_DONE;
         }
     }
-    attrs = json_object();
+    attrs.n = 0;
     if (is_req)
-        json_object_set_new(attrs, "http_method", json_stringn((const char *)p, (size_t)method_n));
+        dec_attr_str(&attrs, "http_method", p, (size_t)method_n);
     else
-        json_object_set_new(attrs, "http_status", json_integer(status));
+        dec_attr_int(&attrs, "http_status", status);
     if (traceparent)
-        json_object_set_new(attrs, "traceparent", json_stringn(traceparent, traceparent_len));
+        dec_attr_str(&attrs, "traceparent", traceparent, traceparent_len);
     memset(&o, 0, sizeof o);
     o.binding = ENV_BIND_HTTP;
     o.direction = is_req ? "publish" : "deliver";
     o.channel = path && pathlen ? (const char *)path : NULL;
     o.channel_len = pathlen;
-    o.attrs = attrs;
+    o.attrs = &attrs;
     o.h = h;
     o.nh = nh;
     o.body = body;
     o.body_len = body_len;
     o.msg_len = *used;
     decoders_emit(m, &o);
-    json_decref(attrs);
     free(chunked_body);
     return DEC_DONE;
 }

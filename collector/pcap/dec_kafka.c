@@ -315,7 +315,7 @@ static void emit_record(struct dec_msg *m, const struct kafka_where *w, struct c
     size_t nh = 0;
     int64_t ts_delta, off_delta, klen, vlen, hcount, i;
     const uint8_t *key, *value;
-    json_t *attrs;
+    struct dec_attrs attrs;
     struct dec_out o;
 
     cur_skip(r, 1); /* attributes */
@@ -349,11 +349,11 @@ static void emit_record(struct dec_msg *m, const struct kafka_where *w, struct c
                         NULL, 0);
         return;
     }
-    attrs = json_object();
-    json_object_set_new(attrs, "partition", json_integer(w->partition));
+    attrs.n = 0;
+    dec_attr_int(&attrs, "partition", w->partition);
     if (w->deliver)
-        json_object_set_new(attrs, "offset", json_integer(base_offset + off_delta));
-    json_object_set_new(attrs, "kafka_timestamp", json_integer(base_ts + ts_delta));
+        dec_attr_int(&attrs, "offset", base_offset + off_delta);
+    dec_attr_int(&attrs, "kafka_timestamp", base_ts + ts_delta);
     memset(&o, 0, sizeof o);
     o.binding = ENV_BIND_KAFKA;
     o.direction = w->deliver ? "deliver" : "publish";
@@ -361,14 +361,13 @@ static void emit_record(struct dec_msg *m, const struct kafka_where *w, struct c
     o.channel_len = w->topic_len;
     o.partition_key = (const char *)key;
     o.pk_len = key ? (size_t)klen : 0;
-    o.attrs = attrs;
+    o.attrs = &attrs;
     o.h = h;
     o.nh = nh;
     o.body = value;
     o.body_len = value ? (size_t)vlen : 0;
     o.msg_len = w->msg_len;
     decoders_emit(m, &o);
-    json_decref(attrs);
 }
 
 /* One RECORDS field: a sequence of batches (a fetch may end with a partial one). */

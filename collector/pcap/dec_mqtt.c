@@ -210,7 +210,7 @@ static int mqtt_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
     char topic_buf[MQTT_TOPIC_MAX];
     size_t topic_len;
     struct dec_out o;
-    json_t *attrs;
+    struct dec_attrs attrs;
 
     if (len < 2)
         return DEC_MORE;
@@ -299,26 +299,25 @@ static int mqtt_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
                         p, total);
         return DEC_DONE;
     }
-    attrs = json_object();
-    json_object_set_new(attrs, "qos", json_integer(qos));
-    json_object_set_new(attrs, "dup", json_boolean(dup));
-    json_object_set_new(attrs, "retain", json_boolean(retain));
+    attrs.n = 0;
+    dec_attr_int(&attrs, "qos", qos);
+    dec_attr_bool(&attrs, "dup", dup);
+    dec_attr_bool(&attrs, "retain", retain);
     if (qos > 0)
-        json_object_set_new(attrs, "packet_id", json_integer(pid));
-    json_object_set_new(attrs, "mqtt_version", json_string(v5 ? "5" : "3.1.1"));
+        dec_attr_int(&attrs, "packet_id", pid);
+    dec_attr_str(&attrs, "mqtt_version", v5 ? "5" : "3.1.1", v5 ? 1 : 5);
     memset(&o, 0, sizeof o);
     o.binding = ENV_BIND_MQTT;
     o.direction = m->dir == DEC_TO_SERVER ? "publish" : "deliver";
     o.channel = (const char *)topic;
     o.channel_len = topic_len;
-    o.attrs = attrs;
+    o.attrs = &attrs;
     o.h = pr.h;
     o.nh = pr.nh;
     o.body = c.p;
     o.body_len = c.left;
     o.msg_len = total;
     decoders_emit(m, &o);
-    json_decref(attrs);
     return DEC_DONE;
 }
 

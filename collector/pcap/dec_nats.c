@@ -102,7 +102,7 @@ static int nats_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
     size_t subject_len, reply_len = 0, sid_len = 0;
     struct cursor hc;
     struct dec_out o;
-    json_t *attrs;
+    struct dec_attrs attrs;
 
     eol = memmem(p, len < NATS_MAX_LINE ? len : NATS_MAX_LINE, "\r\n", 2);
     if (eol == NULL) {
@@ -212,24 +212,23 @@ static int nats_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
             }
         }
     }
-    attrs = json_object();
+    attrs.n = 0;
     if (reply)
-        json_object_set_new(attrs, "reply_to", json_stringn((const char *)reply, reply_len));
+        dec_attr_str(&attrs, "reply_to", reply, reply_len);
     if (sid)
-        json_object_set_new(attrs, "sid", json_stringn((const char *)sid, sid_len));
+        dec_attr_str(&attrs, "sid", sid, sid_len);
     memset(&o, 0, sizeof o);
     o.binding = ENV_BIND_NATS;
     o.direction = pub ? "publish" : "deliver";
     o.channel = (const char *)subject;
     o.channel_len = subject_len;
-    o.attrs = attrs;
+    o.attrs = &attrs;
     o.h = h;
     o.nh = nh;
     o.body = payload + hdr_len;
     o.body_len = total - hdr_len;
     o.msg_len = need;
     decoders_emit(m, &o);
-    json_decref(attrs);
     return DEC_DONE;
 }
 

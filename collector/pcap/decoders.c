@@ -156,6 +156,153 @@ void decoders_reject(struct dec_msg *m, size_t msg_len, const char *reason, cons
         m->rc = rc;
 }
 
+/* The entry for key in a: the existing one (replaced), else a new one; NULL when full. */
+static struct dec_attr *dec_attr_slot(struct dec_attrs *a, const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < a->n; i++)
+        if (strcmp(a->a[i].key, key) == 0)
+            return &a->a[i];
+    if (a->n == DEC_MAX_ATTRS)
+        return NULL;
+    a->a[a->n].key = key;
+    return &a->a[a->n++];
+}
+
+void dec_attr_str(struct dec_attrs *a, const char *key, const void *s, size_t len)
+{
+    struct dec_attr *x = dec_attr_slot(a, key);
+    if (x == NULL)
+        return;
+    x->type = DA_STR;
+    x->s = s;
+    x->len = len;
+}
+
+void dec_attr_int(struct dec_attrs *a, const char *key, int64_t v)
+{
+    struct dec_attr *x = dec_attr_slot(a, key);
+    if (x == NULL)
+        return;
+    x->type = DA_INT;
+    x->i = v;
+}
+
+void dec_attr_bool(struct dec_attrs *a, const char *key, int v)
+{
+    struct dec_attr *x = dec_attr_slot(a, key);
+    if (x == NULL)
+        return;
+    x->type = DA_BOOL;
+    x->i = v != 0;
+}
+
+/* Decimal text of v at the end of buf[0, 24); returns where it starts. */
+static char *fmt_u64(char *end, uint64_t v)
+{
+    do
+        *--end = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    return end;
+}
+
+static char *put_u64(char *o, uint64_t v)
+{
+    char num[24], *s = fmt_u64(num + sizeof num, v);
+    size_t n = (size_t)(num + sizeof num - s);
+    memcpy(o, s, n);
+    return o + n;
+}
+
+/* 1 when s holds UTF-8 that jansson takes in a string (NUL included). */
+static int attr_utf8(const char *s, size_t n)
+{
+    size_t i = 0, k;
+    uint32_t cp;
+
+    while (i < n) {
+        if ((unsigned char)s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        if ((k = event_utf8_seq(s + i, n - i, &cp)) == 0)
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
+/* A JSON string literal; o has room for 6 * n + 2 bytes. */
+static char *put_jstr(char *o, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i;
+
+    *o++ = '"';
+    for (i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\') {
+            *o++ = '\\';
+            *o++ = (char)ch;
+        } else if (ch < 0x20) {
+            memcpy(o, "\\u00", 4);
+            o[4] = hex[ch >> 4];
+            o[5] = hex[ch & 15];
+            o += 6;
+        } else {
+            *o++ = (char)ch;
+        }
+    }
+    *o++ = '"';
+    return o;
+}
+
+static int attr_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct dec_attr *)a)->key, ((const struct dec_attr *)b)->key);
+}
+
+/*
+ * The template's attrs text: the decoder's attributes plus src and dst, keys sorted (the
+ * form json_dumps(JSON_COMPACT | JSON_SORT_KEYS) gave). Returns buf, or a new buffer when
+ * it is too small (caller frees when the result is not buf).
+ */
+static char *attrs_text(struct dec_attrs *a, char *buf, size_t buflen)
+{
+    size_t i, need = 3;
+    char *out, *o;
+
+    qsort(a->a, a->n, sizeof a->a[0], attr_cmp);
+    for (i = 0; i < a->n; i++)
+        need += strlen(a->a[i].key) * 6 + 4 + (a->a[i].type == DA_STR ? a->a[i].len * 6 + 2 : 24);
+    out = need <= buflen ? buf : xmalloc(need);
+    o = out;
+    *o++ = '{';
+    for (i = 0; i < a->n; i++) {
+        const struct dec_attr *x = &a->a[i];
+        if (x->type == DA_STR && !attr_utf8(x->s, x->len))
+            continue;
+        if (o > out + 1)
+            *o++ = ',';
+        o = put_jstr(o, x->key, strlen(x->key));
+        *o++ = ':';
+        if (x->type == DA_STR) {
+            o = put_jstr(o, x->s, x->len);
+        } else if (x->type == DA_BOOL) {
+            memcpy(o, x->i ? "true" : "false", x->i ? 4 : 5);
+            o += x->i ? 4 : 5;
+        } else {
+            if (x->i < 0)
+                *o++ = '-';
+            o = put_u64(o, x->i < 0 ? 0 - (uint64_t)x->i : (uint64_t)x->i);
+        }
+    }
+    *o++ = '}';
+    *o = '\0';
+    return out;
+}
+
 struct emit_ctx {
     struct pcapsrc *ps;
     int n;
@@ -173,22 +320,26 @@ void decoders_emit(struct dec_msg *m, const struct dec_out *o)
 {
     struct event tmpl;
     struct emit_ctx ctx;
+    struct dec_attrs attrs;
     uint64_t first, last;
     int64_t ts;
-    char loc[64];
+    char loc[64], abuf[1024], *text, *l;
     const char *why = NULL;
-    json_t *attrs;
-    char *text;
     int rc;
 
     tcp_dir_frames(m->td, 0, o->msg_len ? o->msg_len : 1, &first, &last, &ts);
     if (o->first_frame)
         first = o->first_frame;
-    if (last == 0 || last == first)
-        snprintf(loc, sizeof loc, "frame %llu", (unsigned long long)first);
-    else
-        snprintf(loc, sizeof loc, "frames %llu-%llu", (unsigned long long)first,
-                 (unsigned long long)last);
+    if (last == 0 || last == first) {
+        memcpy(loc, "frame ", 6);
+        l = put_u64(loc + 6, first);
+    } else {
+        memcpy(loc, "frames ", 7);
+        l = put_u64(loc + 7, first);
+        *l++ = '-';
+        l = put_u64(l, last);
+    }
+    *l = '\0';
     event_init(&tmpl);
     event_set_str(&tmpl.location, loc);
     event_set_str(&tmpl.transport, m->dec ? m->dec->transport : NULL);
@@ -198,21 +349,27 @@ void decoders_emit(struct dec_msg *m, const struct dec_out *o)
     if (o->partition_key && o->pk_len)
         event_set(&tmpl.partition_key, o->partition_key, o->pk_len);
     tmpl.observed_us = ts;
-    attrs = o->attrs ? json_incref(o->attrs) : json_object(); /* the decoder's, scratch */
-    json_object_set_new(attrs, "src", json_string(m->dir == DEC_TO_SERVER ? m->client : m->server));
-    json_object_set_new(attrs, "dst", json_string(m->dir == DEC_TO_SERVER ? m->server : m->client));
-    text = json_dumps(attrs, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(attrs);
-    event_set_str(&tmpl.attrs, text);
-    free(text);
+    if (o->attrs)
+        attrs = *o->attrs;
+    else
+        attrs.n = 0;
+    dec_attr_str(&attrs, "src", m->dir == DEC_TO_SERVER ? m->client : m->server,
+                 strlen(m->dir == DEC_TO_SERVER ? m->client : m->server));
+    dec_attr_str(&attrs, "dst", m->dir == DEC_TO_SERVER ? m->server : m->client,
+                 strlen(m->dir == DEC_TO_SERVER ? m->server : m->client));
+    text = attrs_text(&attrs, abuf, sizeof abuf);
+    tmpl.attrs = text; /* borrowed: taken back before event_done */
     ctx.ps = m->ps;
     ctx.n = 0;
-    rc = envelope_from_message(pcapsrc_map(m->ps), o->binding, o->h, o->nh, o->body, o->body_len,
-                               &tmpl, emit_one, &ctx, &why);
+    rc = envelope_from_message_buf(pcapsrc_msgbuf(m->ps), pcapsrc_map(m->ps), o->binding, o->h,
+                                   o->nh, o->body, o->body_len, &tmpl, emit_one, &ctx, &why);
     if (rc == ES_OK && why != NULL)
         rc = pcapsrc_reject_frames(m->ps, first, last, why,
                                    "message only partly readable; kept what could be read",
                                    o->body, o->body_len < 64 ? o->body_len : 64);
+    tmpl.attrs = NULL;
+    if (text != abuf)
+        free(text);
     event_done(&tmpl);
     if (rc != ES_OK && m->rc == ES_OK)
         m->rc = rc;

@@ -20,8 +20,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "core/envelope.h"
 #include "core/err.h"
 
@@ -57,6 +55,27 @@ struct decoder {
     size_t (*sync)(const uint8_t *p, size_t len, int dir);
 };
 
+/*
+ * A message's protocol attributes (kept in the event's attrs): scalars only, borrowed until
+ * decoders_emit returns. Setting a key again replaces its value; a string that is not
+ * UTF-8 is left out (as jansson's json_stringn refused it).
+ */
+#define DEC_MAX_ATTRS 16
+enum dec_attr_type { DA_STR, DA_INT, DA_BOOL };
+struct dec_attrs {
+    size_t n;
+    struct dec_attr {
+        const char *key;
+        int type;          /* enum dec_attr_type */
+        const char *s;     /* DA_STR: len bytes */
+        size_t len;
+        int64_t i;         /* DA_INT, DA_BOOL */
+    } a[DEC_MAX_ATTRS];
+};
+void dec_attr_str(struct dec_attrs *a, const char *key, const void *s, size_t len);
+void dec_attr_int(struct dec_attrs *a, const char *key, int64_t v);
+void dec_attr_bool(struct dec_attrs *a, const char *key, int v);
+
 /* What one decoded message becomes. */
 struct dec_out {
     enum envelope_binding binding;
@@ -65,8 +84,8 @@ struct dec_out {
     size_t channel_len;         /* 0: strlen(channel) */
     const char *partition_key;  /* may be NULL; pk_len bytes */
     size_t pk_len;
-    json_t *attrs;              /* may be NULL: protocol flags (qos, partition...); borrowed,
-                                   and decoders_emit adds "src" and "dst" to it */
+    const struct dec_attrs *attrs; /* may be NULL: protocol flags (qos, partition...);
+                                      decoders_emit adds "src" and "dst" */
     const struct envelope_header *h;
     size_t nh;
     const uint8_t *body;

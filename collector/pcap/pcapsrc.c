@@ -75,6 +75,7 @@ struct pcapsrc {
     char last_loc[64];                /* base location of the last event */
     unsigned loc_count;               /* events that shared it */
     struct frag *frags;               /* FRAG_MAX slots, allocated on first use */
+    struct envelope_msgbuf *msgbuf;   /* envelope_from_message_buf's buffers */
 };
 
 static struct pcapsrc_opts default_opts;
@@ -101,6 +102,11 @@ const struct pcapsrc_stats *pcapsrc_stats(const struct pcapsrc *ps)
 const struct envelope_map *pcapsrc_map(const struct pcapsrc *ps)
 {
     return ps->sink ? ps->sink->map : NULL;
+}
+
+struct envelope_msgbuf *pcapsrc_msgbuf(struct pcapsrc *ps)
+{
+    return ps->msgbuf;
 }
 
 int pcapsrc_stopping(const struct pcapsrc *ps)
@@ -862,6 +868,7 @@ struct pcapsrc *pcapsrc_new(struct sink *s, const struct pcapsrc_opts *opts)
     if (opts)
         ps->o = *opts;
     ps->tcp = tcp_new(ps, &ps->o);
+    ps->msgbuf = envelope_msgbuf_new();
     return ps;
 }
 
@@ -895,6 +902,7 @@ void pcapsrc_free(struct pcapsrc *ps)
     if (ps == NULL)
         return;
     tcp_free(ps->tcp);
+    envelope_msgbuf_free(ps->msgbuf);
     free(ps->frags);
     free(ps);
 }

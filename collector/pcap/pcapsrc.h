@@ -108,5 +108,7 @@ struct pcapsrc_stats *pcapsrc_counters(struct pcapsrc *ps);
 int pcapsrc_stopping(const struct pcapsrc *ps);
 /* The sink's field map (may be NULL). */
 const struct envelope_map *pcapsrc_map(const struct pcapsrc *ps);
+/* The envelope normaliser's buffers, reused for every message of this source. */
+struct envelope_msgbuf *pcapsrc_msgbuf(struct pcapsrc *ps);
 
 #endif
