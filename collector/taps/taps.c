@@ -445,6 +445,13 @@ static int check_pem(const char *opt, const char *path, char *err, size_t errlen
         snprintf(err, errlen, "%s %s is not a PEM file (no -----BEGIN line)", opt, path);
         return ES_EUSAGE;
     }
+    /* an encrypted key would make libmosquitto (OpenSSL's default callback) ask for its
+       pass phrase on the terminal: refuse it instead */
+    if (memmem(buf, n, "ENCRYPTED", 9) != NULL) {
+        snprintf(err, errlen, "%s %s is encrypted; give an unencrypted key "
+                 "(openssl pkey -in KEY -out PLAIN)", opt, path);
+        return ES_EUSAGE;
+    }
     return ES_OK;
 }
 

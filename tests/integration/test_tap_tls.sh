@@ -62,6 +62,7 @@ mkcert rogue tapclient other "DNS:tapclient" clientAuth
 openssl verify -CAfile "$C/ca.pem" "$C/server.pem" "$C/client.pem" >/dev/null 2>&1 ||
     die "the test certificates do not verify"
 printf 'not a certificate\n' >"$C/junk.pem"
+ossl pkey -in "$C/client.key" -aes256 -passout pass:pw -out "$C/encrypted.key"
 chmod 644 "$C"/*
 CA=(--ca "$C/ca.pem")
 MTLS=(--ca "$C/ca.pem" --cert "$C/client.pem" --key "$C/client.key")
@@ -227,6 +228,27 @@ expect3 "MQTT plaintext URL, TLS-only port" "closed the connection.*TLS" "$PLAIN
 expect3 "MQTT missing --ca file" "cannot read --ca .*No such file" "mqtts://127.0.0.1:$PM/x" --ca "$C/none.pem"
 expect3 "MQTT --key not PEM" "--key .* not a PEM file" \
     "mqtts://127.0.0.1:$PM/x" --ca "$C/ca.pem" --cert "$C/client.pem" --key "$C/junk.pem"
+# libmosquitto would ask for the pass phrase on the terminal: refused before that (</dev/null)
+expect3 "MQTT encrypted --key" "--key .* is encrypted" \
+    "mqtts://127.0.0.1:$PM/x" --ca "$C/ca.pem" --cert "$C/client.pem" --key "$C/encrypted.key" </dev/null
+
+# the broker restarts mid-tap: the tap reconnects over TLS and goes on
+start_tap "$T/mq3.log" "mqtts://127.0.0.1:$PM/again/#" "${MTLS[@]}" || die "no MQTT TLS tap"
+mq_pub "$PM" again/x mr-0 binary "${MQ_MTLS[@]}"
+wait_sql "select count(*) from events where event_id = 'mr-0'" 1 10 || fail "MQTT before the restart"
+kill "$MOSQ"
+wait "$MOSQ" 2>/dev/null
+wait_log "$T/mq3.log" "connection lost" 10 && ok "MQTT tap says the broker went away" || fail "no notice"
+mosquitto -c "$M/m.conf" >"$M/log2" 2>&1 &
+MOSQ=$!
+PIDS+=("$MOSQ")
+wait_port "$PM" 10 || die "mosquitto did not restart: $(tail -3 "$M/log2")"
+wait_log "$T/mq3.log" "reconnected" 20 && ok "MQTT tap reconnected over TLS" || fail "no reconnect notice"
+mq_pub "$PM" again/x mr-1 binary "${MQ_MTLS[@]}"
+mq_pub "$PM" again/x mr-2 binary "${MQ_MTLS[@]}"
+wait_sql "select count(*) from events where event_id like 'mr-%'" 3 15 || fail "MQTT after the restart"
+stop_tap "$T/mq3.log"
+check_once mr 3
 
 # --- NATS: nats-server ---------------------------------------------------------------------------
 PN=$(port_for 55)
@@ -263,7 +285,19 @@ ngen nb 6 tls.orders.placed | npub || fail "publish to NATS over TLS"
 ngen ne 4 env.orders | npub || fail "publish to NATS over TLS"
 wait_sql "select count(*) from events where substr(event_id,1,3) in ('nb-','ne-')" 10 15 ||
     fail "NATS over TLS"
+# the server restarts mid-tap: libnats reconnects (and redoes TLS) by itself
+kill "$NATS"
+wait "$NATS" 2>/dev/null
+wait_log "$T/nats1.log" "connection lost" 10 && ok "NATS tap says the server went away" || fail "no notice"
+nats-server -c "$T/nats.conf" >"$T/nats2.log" 2>&1 &
+NATS=$!
+PIDS+=("$NATS")
+wait_port "$PN" 10 || die "nats-server did not restart: $(tail -3 "$T/nats2.log")"
+wait_log "$T/nats1.log" "reconnected" 20 && ok "NATS tap reconnected over TLS" || fail "no reconnect notice"
+ngen nr 4 tls.orders.again | npub || fail "publish to NATS after the restart"
+wait_sql "select count(*) from events where event_id like 'nr-%'" 4 15 || fail "NATS after the restart"
 stop_tap "$T/nats1.log"
+check_once nr 4
 check_once nb 6
 check_once ne 4
 check_attrs nb-5 'OrderPlaced|/orders|corr-nb-5|nats|tls.orders.placed|deliver|{"id":"nb-5"}'
