@@ -1,6 +1,6 @@
 /*
- * The analyzer driver: one streaming pass over the store in correlation-ID order (the
- * events_correlation index), one process in memory at a time, the check families run on
+ * The analyzer driver: the store is read process by process in correlation-ID order
+ * (analyzer/scan.c: one sequential pass, correlation-ID buckets), the check families run on
  * each process, then the deferred checks that need the whole store (orphans, roots,
  * sequences per source, unmatched deliveries, duplicates split across processes) and the
  * findings commit.
@@ -59,183 +59,6 @@ int64_t obs_pos(const struct obs *o)
     return o->seq;
 }
 
-static uint64_t str_hash(const char *s)
-{
-    return hmap_key(event_hash(s, strlen(s)));
-}
-
-static uint32_t intern_type(struct actx *a, const char *s)
-{
-    int added;
-    uint32_t *ix = hmap_put(&a->type_map, str_hash(s), &added);
-
-    if (added) {
-        struct type_stat *t = ACTX_PUSH(a->types, a->ntypes, a->captypes);
-        memset(t, 0, sizeof *t);
-        t->name = xstrdup(s);
-        t->naming = -1;
-        *ix = (uint32_t)(a->ntypes - 1);
-    }
-    return *ix;
-}
-
-static uint32_t intern_source(struct actx *a, const char *s)
-{
-    int added;
-    uint32_t *ix = hmap_put(&a->src_map, s ? str_hash(s) : 1, &added);
-
-    if (added) {
-        struct source_stat *t = ACTX_PUSH(a->sources, a->nsources, a->capsources);
-        memset(t, 0, sizeof *t);
-        t->name = xstrdup(s);
-        *ix = (uint32_t)(a->nsources - 1);
-    }
-    return *ix;
-}
-
-static uint32_t intern_channel(struct actx *a, const char *s)
-{
-    int added;
-    uint32_t *ix = hmap_put(&a->chan_map, str_hash(s), &added);
-
-    if (added) {
-        struct channel_stat *t = ACTX_PUSH(a->channels, a->nchannels, a->capchannels);
-        memset(t, 0, sizeof *t);
-        t->name = xstrdup(s);
-        t->min_pub_pos = INT64_MAX;
-        t->max_delivered_pub_pos = INT64_MIN;
-        *ix = (uint32_t)(a->nchannels - 1);
-    }
-    return *ix;
-}
-
-/* ==== attrs: the few members the checks read, without a full JSON parse ======= */
-
-static size_t skip_ws(const char *s, size_t i, size_t n)
-{
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-        i++;
-    return i;
-}
-
-/* s[i] is '"': index after the closing quote, or n when unterminated. */
-static size_t skip_string(const char *s, size_t i, size_t n)
-{
-    for (i++; i < n; i++) {
-        if (s[i] == '\\')
-            i++;
-        else if (s[i] == '"')
-            return i + 1;
-    }
-    return n;
-}
-
-/* Index after the JSON value starting at s[i] (objects and arrays skipped whole). */
-static size_t skip_value(const char *s, size_t i, size_t n)
-{
-    int depth = 0;
-
-    if (i >= n)
-        return n;
-    if (s[i] == '"')
-        return skip_string(s, i, n);
-    if (s[i] != '{' && s[i] != '[') {
-        while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']')
-            i++;
-        return i;
-    }
-    for (; i < n; i++) {
-        if (s[i] == '"') {
-            i = skip_string(s, i, n) - 1;
-        } else if (s[i] == '{' || s[i] == '[') {
-            depth++;
-        } else if (s[i] == '}' || s[i] == ']') {
-            if (--depth == 0)
-                return i + 1;
-        }
-    }
-    return n;
-}
-
-static int key_is(const char *k, size_t klen, const char *want)
-{
-    return strlen(want) == klen && memcmp(k, want, klen) == 0;
-}
-
-/* A JSON number or digit string to int64; -1 when neither. */
-static int64_t value_int(const char *v, size_t len)
-{
-    int64_t x = 0;
-    size_t i = 0;
-
-    if (len >= 2 && v[0] == '"')
-        v++, len -= 2;
-    if (len == 0 || len > 18)
-        return -1;
-    for (i = 0; i < len; i++) {
-        if (v[i] < '0' || v[i] > '9')
-            return -1;
-        x = x * 10 + (v[i] - '0');
-    }
-    return x;
-}
-
-static int value_true(const char *v, size_t len)
-{
-    return (len == 4 && memcmp(v, "true", 4) == 0) || (len == 6 && memcmp(v, "\"true\"", 6) == 0) ||
-           (len == 1 && v[0] == '1') || (len == 3 && memcmp(v, "\"1\"", 3) == 0);
-}
-
-static void read_attrs(struct obs *o, const char *s, size_t n)
-{
-    size_t i = skip_ws(s, 0, n);
-
-    if (i >= n || s[i] != '{')
-        return;
-    i++;
-    for (;;) {
-        size_t k0, k1, v0, v1;
-        i = skip_ws(s, i, n);
-        if (i >= n || s[i] != '"')
-            return;
-        k0 = i + 1;
-        i = skip_string(s, i, n);
-        if (i >= n)
-            return;
-        k1 = i - 1;
-        i = skip_ws(s, i, n);
-        if (i >= n || s[i] != ':')
-            return;
-        v0 = skip_ws(s, i + 1, n);
-        v1 = skip_value(s, v0, n);
-        if (v1 > n || v1 <= v0)
-            return;
-        {
-            const char *k = s + k0, *v = s + v0;
-            size_t klen = k1 - k0, vlen = v1 - v0;
-            if (key_is(k, klen, "redelivered") || key_is(k, klen, "dup") ||
-                key_is(k, klen, "redelivery"))
-                o->redelivered |= (unsigned char)value_true(v, vlen);
-            else if (key_is(k, klen, "offset"))
-                o->offset = value_int(v, vlen);
-            else if (key_is(k, klen, "partition"))
-                o->partition = value_int(v, vlen);
-            else if (key_is(k, klen, "consumer") && vlen > 2)
-                o->consumerh = hmap_key(event_hash(v, vlen));
-            else if (key_is(k, klen, "traceparent") && vlen >= 2 + 3 + 32 && v[0] == '"') {
-                /* W3C Trace Context: version "-" trace-id (32 hex) "-" parent-id "-" flags */
-                const char *tid = v + 1 + 3;
-                if (v[3] == '-' && (vlen < 2 + 3 + 33 || tid[32] == '-'))
-                    o->traceh = hmap_key(event_hash(tid, 32));
-            }
-        }
-        i = skip_ws(s, v1, n);
-        if (i >= n || s[i] != ',')
-            return;
-        i++;
-    }
-}
-
 /* ==== one process ============================================================= */
 
 void proc_init(struct proc *p)
@@ -268,88 +91,6 @@ void proc_done(struct proc *p)
     free(p->obs);
     free(p->nodes);
     memset(p, 0, sizeof *p);
-}
-
-static const char *col_str(struct proc *p, sqlite3_stmt *s, int col)
-{
-    const unsigned char *t = sqlite3_column_text(s, col);
-    if (t == NULL)
-        return NULL;
-    return arena_strndup(&p->arena, (const char *)t, (size_t)sqlite3_column_bytes(s, col));
-}
-
-static int64_t col_time(sqlite3_stmt *s, int col)
-{
-    return sqlite3_column_type(s, col) == SQLITE_NULL ? ES_TIME_NONE : sqlite3_column_int64(s, col);
-}
-
-void proc_add_row(struct actx *a, struct proc *p, sqlite3_stmt *s)
-{
-    struct obs *o;
-    const char *dir;
-
-    if (p->nobs == p->capobs) {
-        p->capobs = p->capobs ? 2 * p->capobs : 64;
-        p->obs = xreallocarray(p->obs, p->capobs, sizeof *p->obs);
-    }
-    o = &p->obs[p->nobs++];
-    memset(o, 0, sizeof *o);
-    o->seq = sqlite3_column_int64(s, 0);
-    o->origin = sqlite3_column_int64(s, 1);
-    o->event_id = col_str(p, s, 2);
-    o->type = col_str(p, s, 3);
-    o->source = col_str(p, s, 4);
-    o->subject = col_str(p, s, 5);
-    o->partition_key = col_str(p, s, 6);
-    o->sequence = col_str(p, s, 7);
-    o->time_us = col_time(s, 8);
-    o->time_raw = col_str(p, s, 9);
-    o->observed_us = col_time(s, 10);
-    o->correlation_id = col_str(p, s, 11);
-    o->causation_id = col_str(p, s, 12);
-    o->channel = col_str(p, s, 13);
-    dir = (const char *)sqlite3_column_text(s, 14);
-    o->vclock = col_str(p, s, 15);
-    o->payload_hash = (uint64_t)sqlite3_column_int64(s, 16);
-    o->offset = o->partition = -1;
-    if (sqlite3_column_type(s, 17) != SQLITE_NULL) {
-        const char *attrs = (const char *)sqlite3_column_text(s, 17);
-        if (attrs)
-            read_attrs(o, attrs, (size_t)sqlite3_column_bytes(s, 17));
-    }
-    if (p->nobs == 1)
-        p->corr = o->correlation_id;
-    if (o->time_us != ES_TIME_NONE && o->time_us > a->now)
-        a->now = o->time_us;
-    if (o->observed_us != ES_TIME_NONE && o->observed_us > a->now)
-        a->now = o->observed_us;
-    if (o->event_id && o->event_id[0])
-        o->idh = str_hash(o->event_id);
-    if (o->event_id && !o->event_id[0])
-        o->event_id = NULL;
-    o->dir = OBS_LOG;
-    if (dir && strcmp(dir, "publish") == 0)
-        o->dir = OBS_PUBLISH;
-    else if (dir && strcmp(dir, "deliver") == 0)
-        o->dir = OBS_DELIVER;
-    o->type_ix = o->type && o->type[0] ? intern_type(a, o->type) : NONE_IX;
-    o->src_ix = intern_source(a, o->source && o->source[0] ? o->source : NULL);
-    o->chan_ix = o->channel && o->channel[0] ? intern_channel(a, o->channel) : NONE_IX;
-    if (o->sequence) {
-        const char *q = o->sequence;
-        uint64_t v = 0;
-        size_t n = 0;
-        while (*q >= '0' && *q <= '9' && n < 19)
-            v = v * 10 + (uint64_t)(*q++ - '0'), n++;
-        if (n > 0 && *q == '\0') {
-            o->seqnum = v;
-            o->has_seqnum = 1;
-        }
-    }
-    if (o->causation_id && !o->causation_id[0])
-        o->causation_id = NULL;
-    o->node = -1;
-    o->next = -1;
 }
 
 static int same_source(const char *x, const char *y)
@@ -453,7 +194,7 @@ static void note_state(struct actx *a, struct proc *p)
     st->last_type = p->obs[last].type_ix;
 }
 
-static void analyze_proc(struct actx *a, struct proc *p)
+void actx_analyze_proc(struct actx *a, struct proc *p)
 {
     proc_build_nodes(p);
     a->proc_ix++;
@@ -470,44 +211,6 @@ static void analyze_proc(struct actx *a, struct proc *p)
     check_ordering_process(a, p);
     check_delivery_process(a, p);
     note_state(a, p);
-}
-
-static int stream(struct actx *a, volatile sig_atomic_t *stop)
-{
-    sqlite3_stmt *s = NULL;
-    struct proc p;
-    uint64_t rows = 0;
-    int rc;
-
-    if (sqlite3_prepare_v2(a->db,
-                           "SELECT " ANALYZER_ROW_COLUMNS " FROM events"
-                           " ORDER BY correlation_id, seq",
-                           -1, &s, NULL) != SQLITE_OK) {
-        snprintf(a->err, a->errlen, "cannot read events: %s", sqlite3_errmsg(a->db));
-        return ES_ESTORE;
-    }
-    proc_init(&p);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW && a->rc == ES_OK) {
-        const char *corr = (const char *)sqlite3_column_text(s, 11);
-        if (p.nobs > 0 && (corr == NULL || p.corr == NULL || strcmp(corr, p.corr) != 0)) {
-            analyze_proc(a, &p);
-            proc_reset(&p);
-        }
-        proc_add_row(a, &p, s);
-        if ((++rows & 0xffff) == 0 && stop && *stop) {
-            a->rc = ES_EINTERRUPTED;
-            snprintf(a->err, a->errlen, "interrupted after %" PRIu64 " events", rows);
-        }
-    }
-    if (a->rc == ES_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        a->rc = ES_ESTORE;
-        snprintf(a->err, a->errlen, "reading events: %s", sqlite3_errmsg(a->db));
-    }
-    if (a->rc == ES_OK && p.nobs > 0)
-        analyze_proc(a, &p);
-    sqlite3_finalize(s);
-    proc_done(&p);
-    return a->rc;
 }
 
 static int cmp_skew(const void *x, const void *y)
@@ -606,6 +309,7 @@ static void actx_done(struct actx *a)
     size_t i;
 
     findings_done(&a->fw);
+    scan_free(a->scan);
     hmap_done(&a->ids);
     hmap_done(&a->sem);
     hmap_done(&a->type_map);
@@ -670,6 +374,7 @@ int analyzer_run(sqlite3 *db, const struct analyzer_config *cfg, volatile sig_at
     a.errlen = errlen;
     a.sum = sum;
     a.now = INT64_MIN;
+    a.scan = scan_new();
     if (errlen)
         err[0] = '\0';
     hmap_init(&a.sem, sizeof(struct sem_entry), 1024);
@@ -690,7 +395,9 @@ int analyzer_run(sqlite3 *db, const struct analyzer_config *cfg, volatile sig_at
     sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
     max_seq = store_max_seq(db);
     hmap_init(&a.ids, sizeof(uint32_t), (size_t)(max_seq / 2));
-    rc = stream(&a, stop);
+    hmap_done(&a.sem); /* sized for the store: fewer doublings of a big table */
+    hmap_init(&a.sem, sizeof(struct sem_entry), (size_t)(max_seq / 4));
+    rc = scan_run(&a, stop);
     if (rc == ES_OK) {
         check_causality_finish(&a);
         check_metadata_finish(&a);

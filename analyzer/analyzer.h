@@ -54,4 +54,20 @@ int analyzer_run(sqlite3 *db, const struct analyzer_config *cfg, volatile sig_at
                  struct analyzer_summary *sum, char *err, size_t errlen) ES_WARN_UNUSED;
 void analyzer_summary_done(struct analyzer_summary *sum);
 
+/*
+ * Memory for the observations the analyzer holds at once (0: the default, 256 MiB). A store
+ * whose observations need more is read in correlation-ID buckets, spilled to temporary files
+ * ($TMPDIR, else /tmp) while the single pass over the store runs. Process-wide setting.
+ */
+void analyzer_set_memory_budget(size_t bytes);
+
+/*
+ * How the store is read (process-wide; for tests and benchmarks). AUTO samples the
+ * correlation index: when consecutive processes lie near each other in the table (IDs that
+ * follow arrival order), it walks the index; otherwise (random IDs such as UUIDs: one page
+ * read per row) it makes one sequential pass with correlation-ID buckets. Same findings.
+ */
+enum analyzer_read { ANALYZER_READ_AUTO, ANALYZER_READ_INDEX, ANALYZER_READ_SCAN };
+void analyzer_set_read_mode(enum analyzer_read mode);
+
 #endif

@@ -132,8 +132,11 @@ struct proc_state {
     uint32_t last_type; /* NONE_IX when untyped */
 };
 
+struct scan; /* analyzer/scan.c: how the store is read */
+
 struct actx {
     sqlite3 *db;
+    struct scan *scan;
     const struct analyzer_config *cfg;
     struct findings_writer fw;
     int rc; /* first error, sticky */
@@ -206,6 +209,17 @@ void check_delivery_finish(struct actx *a);
     " time_raw, observed_us, correlation_id, causation_id, channel, direction, vclock,"            \
     " payload_hash, attrs"
 void proc_add_row(struct actx *a, struct proc *p, sqlite3_stmt *stmt);
+
+/*
+ * analyzer/scan.c: reads every observation once and calls actx_analyze_proc for each
+ * process in correlation-ID order (observations without one first, each alone), in memory
+ * bounded by analyzer_set_memory_budget. ES_OK or the error (also in a->rc, a->err).
+ */
+struct scan *scan_new(void);
+void scan_free(struct scan *sc);
+int scan_run(struct actx *a, volatile sig_atomic_t *stop);
+/* analyzer.c: builds one loaded process's graph and runs every check family on it. */
+void actx_analyze_proc(struct actx *a, struct proc *p);
 /* Groups the loaded observations into nodes (source + id). */
 void proc_build_nodes(struct proc *p);
 void proc_init(struct proc *p);

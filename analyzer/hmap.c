@@ -1,9 +1,56 @@
 /* Open-addressing hash table and string arena for the analyzer's streaming state. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "analyzer/hmap.h"
 #include "core/xmalloc.h"
+
+#define BIG_MIN ((size_t)1 << 20)
+#define BIG_PAGE ((size_t)2 << 20)
+
+/* Bytes actually mapped for size: whole 2 MiB pages. */
+static size_t big_len(size_t size)
+{
+    return (size + BIG_PAGE - 1) & ~(BIG_PAGE - 1);
+}
+
+void *hmap_big_alloc(size_t size)
+{
+    size_t len, head;
+    char *p;
+
+    if (size < BIG_MIN)
+        return xcalloc(1, size);
+    len = big_len(size);
+    /* Map one page more, then trim to a 2 MiB boundary: only aligned pages can be huge. */
+    p = mmap(NULL, len + BIG_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        fprintf(stderr, "eventscope: out of memory (mapping %zu bytes)\n", size);
+        abort();
+    }
+    head = (BIG_PAGE - ((uintptr_t)p & (BIG_PAGE - 1))) & (BIG_PAGE - 1);
+    if (head > 0)
+        munmap(p, head);
+    if (BIG_PAGE - head > 0)
+        munmap(p + head + len, BIG_PAGE - head);
+    p += head;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, len, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
+void hmap_big_free(void *p, size_t size)
+{
+    if (p == NULL)
+        return;
+    if (size < BIG_MIN)
+        free(p);
+    else
+        munmap(p, big_len(size));
+}
 
 static size_t cap_for(size_t hint)
 {
@@ -21,14 +68,14 @@ void hmap_init(struct hmap *m, size_t vsize, size_t cap_hint)
     m->vsize = vsize;
     m->cap = cap_for(cap_hint);
     m->n = 0;
-    m->keys = xcalloc(m->cap, sizeof *m->keys);
-    m->vals = vsize ? xcalloc(m->cap, vsize) : NULL;
+    m->keys = hmap_big_alloc(m->cap * sizeof *m->keys);
+    m->vals = vsize ? hmap_big_alloc(m->cap * vsize) : NULL;
 }
 
 void hmap_done(struct hmap *m)
 {
-    free(m->keys);
-    free(m->vals);
+    hmap_big_free(m->keys, m->cap * sizeof *m->keys);
+    hmap_big_free(m->vals, m->cap * m->vsize);
     m->keys = NULL;
     m->vals = NULL;
     m->cap = m->n = 0;
@@ -74,8 +121,8 @@ void *hmap_get(const struct hmap *m, uint64_t key)
 static void grow(struct hmap *m)
 {
     size_t cap = m->cap * 2, i;
-    uint64_t *keys = xcalloc(cap, sizeof *keys);
-    uint8_t *vals = m->vsize ? xcalloc(cap, m->vsize) : NULL;
+    uint64_t *keys = hmap_big_alloc(cap * sizeof *keys);
+    uint8_t *vals = m->vsize ? hmap_big_alloc(cap * m->vsize) : NULL;
 
     for (i = 0; i < m->cap; i++) {
         size_t j;
@@ -88,8 +135,8 @@ static void grow(struct hmap *m)
         if (m->vsize)
             memcpy(vals + j * m->vsize, m->vals + i * m->vsize, m->vsize);
     }
-    free(m->keys);
-    free(m->vals);
+    hmap_big_free(m->keys, m->cap * sizeof *m->keys);
+    hmap_big_free(m->vals, m->cap * m->vsize);
     m->keys = keys;
     m->vals = vals;
     m->cap = cap;

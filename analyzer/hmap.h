@@ -36,6 +36,15 @@ void *hmap_get(const struct hmap *m, uint64_t key);
 /* Value of key, added (zeroed, *added = 1) when missing. Borrowed until the next put. */
 void *hmap_put(struct hmap *m, uint64_t key, int *added);
 
+/*
+ * Zeroed memory for big tables and buffers: from 1 MiB on, an anonymous mapping the kernel
+ * may back with 2 MiB pages (one page fault per 2 MiB instead of per 4 KiB: filling a
+ * store-sized table otherwise spends much of its time in page faults). Release with the
+ * same size. Out of memory ends the program like xmalloc.
+ */
+void *hmap_big_alloc(size_t size);
+void hmap_big_free(void *p, size_t size);
+
 /* A bump allocator for strings copied out of SQLite rows, emptied per process. */
 struct arena {
     struct arena_chunk *head; /* newest chunk first */
