@@ -102,12 +102,30 @@ static size_t http_sync(const uint8_t *p, size_t len, int dir)
     return len;
 }
 
+/* The first CRLF in p, NULL if none (memchr for CR: faster than memmem for two bytes). */
+static const uint8_t *find_crlf(const uint8_t *p, size_t len)
+{
+    const uint8_t *q = p, *end = p + len;
+
+    while (end - q >= 2 && (q = memchr(q, '\r', (size_t)(end - q) - 1)) != NULL) {
+        if (q[1] == '\n')
+            return q;
+        q++;
+    }
+    return NULL;
+}
+
 /* Finds CRLF CRLF; returns the head length including it, 0 if absent. */
 static size_t head_end(const uint8_t *p, size_t len)
 {
-    const uint8_t *e = memmem(p, len, "\r\n\r\n", 4);
+    const uint8_t *q = p, *end = p + len;
 
-    return e ? (size_t)(e - p) + 4 : 0;
+    while (q < end && (q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+        if (q - p >= 3 && q[-1] == '\r' && q[-2] == '\n' && q[-3] == '\r')
+            return (size_t)(q - p) + 1;
+        q++;
+    }
+    return 0;
 }
 
 /*
@@ -124,7 +142,7 @@ static int dechunk(struct cursor *c, uint8_t **out, size_t *outlen)
         int digits = 0, v;
         const uint8_t *line;
         size_t llen;
-        const uint8_t *eol = memmem(c->p, c->left, "\r\n", 2);
+        const uint8_t *eol = find_crlf(c->p, c->left);
 
         if (eol == NULL) {
             free(buf);
@@ -143,7 +161,7 @@ static int dechunk(struct cursor *c, uint8_t **out, size_t *outlen)
         if (size == 0) {
             /* trailer section up to an empty line */
             for (;;) {
-                eol = memmem(c->p, c->left, "\r\n", 2);
+                eol = find_crlf(c->p, c->left);
                 if (eol == NULL) {
                     free(buf);
                     return DEC_MORE;
@@ -202,8 +220,8 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
     struct cursor c;
     int64_t clen = -1;
     int chunked = 0, status = 0, is_req = m->dir == DEC_TO_SERVER, json_ct = 0, st;
-    int no_body = 0, head_req = 0, method_n = 0;
-    char path_buf[HTTP_PATH_MAX];
+    int no_body = 0, head_req = 0, method_n = 0, any_ce = 0;
+    enum { H_OTHER, H_CLEN, H_TE, H_TP, H_CT, H_TS, H_CE } kind;
     const char *traceparent = NULL;
     size_t traceparent_len = 0;
     struct dec_attrs attrs;
@@ -227,7 +245,7 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
     }
     cur_init(&c, p, hlen);
     /* Start line. */
-    eol = memmem(c.p, c.left, "\r\n", 2);
+    eol = find_crlf(c.p, c.left);
     line = cur_bytes(&c, (size_t)(eol - c.p) + 2);
     if (is_req) {
         const uint8_t *sp1, *sp2;
@@ -270,7 +288,7 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
     while (c.left > 2) {
         const uint8_t *colon, *v;
         size_t ll, nlen, vlen;
-        eol = memmem(c.p, c.left, "\r\n", 2);
+        eol = find_crlf(c.p, c.left);
         ll = (size_t)(eol - c.p);
         line = cur_bytes(&c, ll + 2);
         colon = memchr(line, ':', ll);
@@ -285,7 +303,19 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
             v++, vlen--;
         while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
             vlen--;
-        if (decoders_token_eq(line, nlen, "content-length")) {
+        /* One comparison per line: by length, then the name. */
+        kind = H_OTHER;
+        switch (nlen) {
+        case 14: kind = decoders_token_eq(line, nlen, "content-length") ? H_CLEN : H_OTHER; break;
+        case 17: kind = decoders_token_eq(line, nlen, "transfer-encoding") ? H_TE : H_OTHER; break;
+        case 11: kind = decoders_token_eq(line, nlen, "traceparent") ? H_TP : H_OTHER; break;
+        case 12: kind = decoders_token_eq(line, nlen, "content-type") ? H_CT : H_OTHER; break;
+        case 10: kind = decoders_token_eq(line, nlen, "tracestate") ? H_TS : H_OTHER; break;
+        default: break;
+        }
+        if (kind == H_OTHER && has_prefix_ci(line, nlen, "ce-"))
+            kind = H_CE;
+        if (kind == H_CLEN) {
             int64_t n = 0;
             if (vlen == 0 || vlen > 12) {
                 m->why = "http_bad_content_length";
@@ -303,18 +333,16 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
                 return DEC_BAD;
             }
             clen = n;
-        } else if (decoders_token_eq(line, nlen, "transfer-encoding")) {
+        } else if (kind == H_TE) {
             chunked = contains_ci(v, vlen, "chunked");
-        } else if (decoders_token_eq(line, nlen, "traceparent")) {
+        } else if (kind == H_TP) {
             traceparent = (const char *)v;
             traceparent_len = vlen;
         }
-        if (decoders_token_eq(line, nlen, "content-type"))
+        if (kind == H_CT)
             json_ct = contains_ci(v, vlen, "json");
-        if (nh < HTTP_MAX_FIELDS &&
-            (has_prefix_ci(line, nlen, "ce-") || decoders_token_eq(line, nlen, "content-type") ||
-             decoders_token_eq(line, nlen, "traceparent") ||
-             decoders_token_eq(line, nlen, "tracestate"))) {
+        if (nh < HTTP_MAX_FIELDS && (kind == H_CE || kind == H_CT || kind == H_TP || kind == H_TS)) {
+            any_ce |= kind == H_CE;
             h[nh].name = (const char *)line;
             h[nh].name_len = nlen;
             h[nh].value = (const char *)v;
@@ -326,9 +354,8 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
     if (!is_req) {
         if (hc->qlen > 0) {
             struct http_req *rq = &hc->q[hc->qhead];
-            snprintf(path_buf, sizeof path_buf, "%s", rq->path);
-            path = (const uint8_t *)path_buf;
-            pathlen = strlen(path_buf);
+            path = (const uint8_t *)rq->path; /* the slot is not reused before the emit */
+            pathlen = strlen(rq->path);
             head_req = rq->head;
         }
         no_body = head_req || status < 200 || status == 204 || status == 304;
@@ -380,16 +407,21 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
             hc->qlen--;
         }
         rq = &hc->q[(hc->qhead + hc->qlen) % HTTP_PENDING];
-        snprintf(rq->path, sizeof rq->path, "%.*s", (int)pathlen, (const char *)path);
+        {
+            /* as snprintf "%.*s" did: up to a NUL, cut to the buffer */
+            const uint8_t *nul = memchr(path, 0, pathlen);
+            size_t n = nul ? (size_t)(nul - path) : pathlen;
+            if (n >= sizeof rq->path)
+                n = sizeof rq->path - 1;
+            memcpy(rq->path, path, n);
+            rq->path[n] = '\0';
+        }
         rq->head = head_req;
         hc->qlen++;
     }
     /* Only messages that carry something event-shaped become events. */
     {
-        int ce = 0, looks_json = 0;
-        for (i = 0; i < nh; i++)
-            if (has_prefix_ci((const uint8_t *)h[i].name, h[i].name_len, "ce-"))
-                ce = 1;
+        int ce = any_ce, looks_json = 0;
         for (i = 0; i < body_len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' ||
                                       body[i] == '\t');
              i++)

@@ -11,7 +11,6 @@
 #include "collector/pcap/dec_mqtt.h"
 #include "collector/pcap/dec_nats.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,16 +119,19 @@ const char *decoders_names(void)
     return buf;
 }
 
+static int ascii_lower(int ch)
+{
+    return ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch;
+}
+
 int decoders_token_eq(const uint8_t *p, size_t len, const char *word)
 {
     size_t i;
 
-    if (strlen(word) != len)
-        return 0;
     for (i = 0; i < len; i++)
-        if (tolower(p[i]) != tolower((unsigned char)word[i]))
+        if (word[i] == '\0' || ascii_lower(p[i]) != ascii_lower((unsigned char)word[i]))
             return 0;
-    return 1;
+    return word[len] == '\0';
 }
 
 uint64_t decoders_frame_at(struct dec_msg *m, size_t off)

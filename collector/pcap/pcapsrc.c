@@ -149,7 +149,11 @@ int pcapsrc_emit_event(struct pcapsrc *ps, struct event *ev)
         snprintf(loc, sizeof loc, "%s#%u", ps->last_loc, ps->loc_count);
         event_set_str(&ev->location, loc);
     } else if (ev->location) {
-        snprintf(ps->last_loc, sizeof ps->last_loc, "%s", ev->location);
+        size_t n = strlen(ev->location);
+        if (n >= sizeof ps->last_loc)
+            n = sizeof ps->last_loc - 1; /* cut: never equal to a location again */
+        memcpy(ps->last_loc, ev->location, n);
+        ps->last_loc[n] = '\0';
         ps->loc_count = 1;
     }
     ps->st.events++;
