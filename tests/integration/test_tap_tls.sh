@@ -11,7 +11,8 @@
 #   nats-server   tls { cert_file key_file ca_file verify: true } plus a user/password
 #   rabbitmq      a private node with only an SSL listener (verify_peer,
 #                 fail_if_no_peer_cert), also on 127.0.0.2; amqp-publish --ssl publishes
-#                 to "localhost" (librabbitmq matches DNS names only)
+#                 to "localhost" (librabbitmq matches DNS names only); the tap connects
+#                 both by address (IP entry, checked through OpenSSL) and by name
 #   Kafka         NOT tested over TLS: librdkafka's mock cluster (rdkafka_mock.h), the only
 #                 Kafka that runs here (Debian ships no Kafka broker), has no TLS listener.
 #                 Tested: a TLS tap (--ca) against the mock's plaintext port fails in one
@@ -325,13 +326,17 @@ apub() { # ROUTING_KEY ID [EXCHANGE]
 export ES_TLS_GUEST_PW=guest
 start_tap "$T/amqp1.log" "amqps://guest:guest@127.0.0.1:$PR/%2F?exchange=amq.topic&binding=tls.%23" \
     "amqps://guest:\${ES_TLS_GUEST_PW}@127.0.0.1:$PR/%2F?exchange=amq.direct&binding=env" \
+    "amqps://guest:guest@localhost:$PR/%2F?exchange=amq.fanout" \
     "${MTLS[@]}" || die "no AMQP TLS tap"
 for i in 0 1 2 3 4; do apub tls.orders "ab-$i"; done
 for i in 0 1 2; do apub env "ae-$i" amq.direct; done
-wait_sql "select count(*) from events where substr(event_id,1,3) in ('ab-','ae-')" 8 20 || fail "AMQP over TLS"
+for i in 0 1; do apub any "al-$i" amq.fanout; done
+wait_sql "select count(*) from events where substr(event_id,1,3) in ('ab-','ae-','al-')" 10 20 ||
+    fail "AMQP over TLS"
 stop_tap "$T/amqp1.log"
 check_once ab 5
 check_once ae 3
+check_once al 2 # the host name form: librabbitmq's own check of the DNS entry
 check_attrs ab-4 'OrderPlaced|/orders|corr-ab-4|amqp|amq.topic|deliver|{"id":"ab-4"}'
 check_attrs ae-1 'OrderPlaced|/orders|corr-ae-1|amqp|amq.direct|deliver|{"id":"ae-1"}'
 AQ="/%2F?exchange=amq.topic&expires=60"
