@@ -32,6 +32,7 @@ struct mqtt_state {
     int reconnecting;
     char client_id[64];
     char tls_error[160]; /* the first OpenSSL error libmosquitto logged since the last reset */
+    int logging;         /* on_log is installed (only while connecting) */
 };
 
 static pthread_mutex_t mqtt_lib_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -189,6 +190,20 @@ static void on_log(struct mosquitto *mosq, void *obj, int level, const char *str
     snprintf(m->tls_error, sizeof m->tls_error, "%s", r);
 }
 
+/*
+ * The log callback is installed only while (re)connecting: with one set, libmosquitto
+ * formats a debug line for every PUBLISH and PUBACK, which costs at tap rates.
+ */
+static void set_logging(struct mqtt_state *m, int on)
+{
+    if (m->logging == on)
+        return;
+    mosquitto_log_callback_set(m->mosq, on ? on_log : NULL);
+    m->logging = on;
+    if (on)
+        m->tls_error[0] = '\0';
+}
+
 /* What to do about a failed TLS handshake, from OpenSSL's reason. */
 static const char *tls_hint(const char *reason)
 {
@@ -280,7 +295,7 @@ static int mqtt_open(struct tap *t, char *err, size_t errlen)
     mosquitto_connect_v5_callback_set(m->mosq, on_connect);
     mosquitto_subscribe_v5_callback_set(m->mosq, on_subscribe);
     mosquitto_message_v5_callback_set(m->mosq, on_message);
-    mosquitto_log_callback_set(m->mosq, on_log);
+    set_logging(m, 1);
     if (t->url.user != NULL &&
         mosquitto_username_pw_set(m->mosq, t->url.user, t->url.pass) != MOSQ_ERR_SUCCESS) {
         snprintf(err, errlen, "bad user name or password");
@@ -338,6 +353,7 @@ static int mqtt_open(struct tap *t, char *err, size_t errlen)
         snprintf(err, errlen, "no answer to the subscription from %s:%d", t->url.host, port);
         return ES_EIO;
     }
+    set_logging(m, 0);
     return ES_OK;
 }
 
@@ -349,8 +365,10 @@ static void mqtt_run(struct tap *t)
     while (!tap_stopping(t)) {
         rc = mosquitto_loop(m->mosq, 100, 1);
         if (rc == MOSQ_ERR_SUCCESS) {
-            if (m->connack == 0)
+            if (m->connack == 0) {
                 backoff = 0;
+                set_logging(m, 0);
+            }
             continue;
         }
         if (!m->reconnecting)
@@ -359,6 +377,7 @@ static void mqtt_run(struct tap *t)
         if (tap_sleep(t, tap_backoff(t, &backoff)))
             break;
         m->connack = -1;
+        set_logging(m, 1);
         m->tls_error[0] = '\0';
         rc = mosquitto_reconnect(m->mosq);
         if (rc != MOSQ_ERR_SUCCESS && backoff >= t->opts->backoff_max_ms)
