@@ -20,7 +20,7 @@ for bin in "$build"/tests/fuzz_*_fuzzer; do
     dict=()
     [ -f "$src/$short.dict" ] && dict=(-dict="$src/$short.dict")
     echo "== $short: ${secs}s"
-    if ! "$bin" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+    if ! "$bin" -max_total_time="$secs" -max_len=65536 -timeout=30 -rss_limit_mb=2048 \
         -artifact_prefix="$build/crash-$short-" "${dict[@]}" "$scratch" "$corpus" \
         >"$build/fuzz-$short.log" 2>&1; then
         mkdir -p "$crashes"
