@@ -1102,11 +1102,13 @@ void envelope_copy_event(struct event *dst, const struct event *src)
 
 /*
  * A message's headers and body are sorted into a few small ordered objects (the binary-mode
- * attributes, the plain headers, the attributes to keep), written as JSON text into reusable
- * buffers and parsed once each with jdoc: no jansson value, and no allocation per message
- * once the buffers of a struct envelope_msgbuf have grown. The objects follow jansson's
- * rules for the order of keys (insertion order; a replaced value keeps its place), which
- * the attrs text shows, so the output is what building them with jansson gave.
+ * attributes, the plain headers, the attributes to keep) whose jdoc documents are then
+ * built directly, node by node (the body and the template attrs are parsed once, their
+ * nodes copied): no jansson value, no JSON text written to be read again, and no
+ * allocation per message once the buffers of a struct envelope_msgbuf have grown. The
+ * objects follow jansson's rules for the order of keys (insertion order; a replaced value
+ * keeps its place), which the attrs text shows, so the output is what building them with
+ * jansson gave.
  */
 
 #define MSG_MAX_HEADERS 1024
@@ -1153,15 +1155,15 @@ static int utf8_valid(const uint8_t *p, size_t n)
 }
 
 /* A value of a message object: text (escaped when written) or JSON text (copied). */
-enum mv_kind { MV_DEL, MV_STR, MV_RAW, MV_NODE, MV_OBJ };
+enum mv_kind { MV_DEL, MV_STR, MV_BODY, MV_NODE, MV_OBJ };
 
 struct mobj;
 
 struct mval {
     int kind;         /* enum mv_kind; MV_DEL: the member was deleted */
-    const char *ext;  /* MV_STR / MV_RAW: the bytes, or NULL when they are in the arena */
+    const char *ext;  /* MV_STR: the bytes, or NULL when they are in the arena */
     size_t off, len;  /* arena offset (ext NULL), length */
-    uint32_t node;    /* MV_NODE: a node of the template attrs document */
+    uint32_t node;    /* MV_NODE: a node of the template attrs, MV_BODY: of the body */
     struct mobj *obj; /* MV_OBJ */
 };
 
@@ -1182,10 +1184,10 @@ struct envelope_msgbuf {
     struct jbuf arena; /* keys and decoded values of the current message */
     struct jbuf tmp;   /* percent-decoding */
     struct mobj ce, plain, ce_raw, hdrs, extra, thdrs, one;
-    struct jbuf rtext, xtext, ptext; /* record, extra attrs, plain headers as JSON text */
     char *ttext;       /* template attrs re-dumped by jansson (rare: see msg_template) */
-    struct jdoc tdoc, bdoc, rdoc, xdoc, pdoc;
-    size_t raw_at;     /* where the last MV_RAW value landed in the text written */
+    struct jdoc tdoc, bdoc; /* parsed: template attrs, body */
+    struct jdoc rdoc, xdoc, pdoc; /* built: record, extra attrs, plain headers */
+    int deep;          /* the body is JSON nested to the depth limit (see body_classify) */
 };
 
 struct envelope_msgbuf *envelope_msgbuf_new(void)
@@ -1212,9 +1214,6 @@ void envelope_msgbuf_free(struct envelope_msgbuf *b)
         free(objs[i]->e);
     free(b->arena.p);
     free(b->tmp.p);
-    free(b->rtext.p);
-    free(b->xtext.p);
-    free(b->ptext.p);
     free(b->ttext);
     jdoc_done(&b->tdoc);
     jdoc_done(&b->bdoc);
@@ -1321,45 +1320,107 @@ static void put_joined(struct envelope_msgbuf *b, struct mobj *o, size_t koff, s
     old->len = n;
 }
 
-/* Writes o as compact JSON text. */
-static void mobj_write(struct envelope_msgbuf *b, struct jbuf *out, const struct mobj *o)
+/* A new node of a document being built (zeroed). */
+static uint32_t build_node(struct jdoc *d, enum jd_type type)
 {
-    size_t i, wrote = 0;
-
-    jb_putc(out, '{');
-    for (i = 0; i < o->n; i++) {
-        const struct mkv *kv = &o->e[i];
-        if (kv->v.kind == MV_DEL)
-            continue;
-        if (wrote++)
-            jb_putc(out, ',');
-        jb_str(out, mkey(b, kv), kv->klen);
-        jb_putc(out, ':');
-        switch (kv->v.kind) {
-        case MV_STR:
-            jb_str(out, mv_bytes(b, &kv->v), kv->v.len);
-            break;
-        case MV_RAW:
-            b->raw_at = out->len;
-            jb_put(out, mv_bytes(b, &kv->v), kv->v.len);
-            break;
-        case MV_NODE:
-            (void)jb_value(out, &b->tdoc, kv->v.node, NULL, 1);
-            break;
-        default:
-            mobj_write(b, out, kv->v.obj);
-        }
+    if (d->nn == d->ncap) {
+        d->ncap = d->ncap ? d->ncap * 2 : 64;
+        d->n = xreallocarray(d->n, d->ncap, sizeof *d->n);
     }
-    jb_putc(out, '}');
+    memset(&d->n[d->nn], 0, sizeof d->n[0]);
+    d->n[d->nn].type = (uint8_t)type;
+    d->n[d->nn].end = d->nn + 1;
+    return d->nn++;
 }
 
-/* Writes o into text and parses it into d. */
-static int mobj_doc(struct envelope_msgbuf *b, const struct mobj *o, struct jbuf *text,
-                    struct jdoc *d)
+/* n bytes (no NUL among them) into the string arena, NUL-terminated; returns the offset. */
+static uint32_t build_str(struct jdoc *d, const char *s, size_t n)
 {
-    text->len = 0;
-    mobj_write(b, text, o);
-    return jdoc_parse(d, text->p, text->len, 0, 0);
+    size_t off = d->slen;
+    if (d->scap - d->slen <= n) {
+        while (d->scap - d->slen <= n)
+            d->scap = d->scap ? d->scap * 2 : 1024;
+        d->s = xrealloc(d->s, d->scap);
+    }
+    memcpy(d->s + off, s, n);
+    d->s[off + n] = '\0';
+    d->slen += n + 1;
+    return (uint32_t)off;
+}
+
+/*
+ * Copies node i of src with its descendants into d (keys and strings into d's arena).
+ * Spans stay valid only where d reads the same text as src: elsewhere the copies lose
+ * JD_CANON and are written from their values.
+ */
+static uint32_t build_copy(struct jdoc *d, const struct jdoc *src, uint32_t i)
+{
+    uint32_t base = d->nn, k, cnt = src->n[i].end - i;
+    int same_text = d->text == src->text;
+
+    for (k = 0; k < cnt; k++) {
+        struct jd_node *n;
+        const struct jd_node *sn = &src->n[i + k];
+        uint32_t at = build_node(d, (enum jd_type)sn->type);
+        n = &d->n[at];
+        *n = *sn;
+        n->next = sn->next && k > 0 ? sn->next - i + base : 0;
+        n->end = sn->end - i + base;
+        if (!same_text)
+            n->flags = (uint8_t)(n->flags & ~JD_CANON);
+        n->key = build_str(d, src->s + sn->key, sn->klen);
+        if (sn->type == JD_STRING)
+            d->n[at].v.s.off = build_str(d, src->s + sn->v.s.off, sn->v.s.len);
+    }
+    return base;
+}
+
+/* Builds object o as a node of d; returns its index. */
+static uint32_t build_obj(struct envelope_msgbuf *b, struct jdoc *d, const struct mobj *o)
+{
+    uint32_t me = build_node(d, JD_OBJECT), prev = 0, count = 0, c;
+    size_t i;
+
+    for (i = 0; i < o->n; i++) {
+        const struct mkv *kv = &o->e[i];
+        switch (kv->v.kind) {
+        case MV_DEL:
+            continue;
+        case MV_STR:
+            c = build_node(d, JD_STRING);
+            d->n[c].v.s.len = (uint32_t)kv->v.len;
+            d->n[c].v.s.off = build_str(d, mv_bytes(b, &kv->v), kv->v.len);
+            break;
+        case MV_BODY:
+            c = build_copy(d, &b->bdoc, kv->v.node);
+            break;
+        case MV_NODE:
+            c = build_copy(d, &b->tdoc, kv->v.node);
+            break;
+        default:
+            c = build_obj(b, d, kv->v.obj);
+        }
+        d->n[c].key = build_str(d, mkey(b, kv), kv->klen);
+        d->n[c].klen = (uint32_t)kv->klen;
+        if (prev)
+            d->n[prev].next = c;
+        prev = c;
+        count++;
+    }
+    d->n[me].count = count;
+    d->n[me].end = d->nn;
+    return me;
+}
+
+/* d := object o, whose copied nodes read text (the body's or the template's). */
+static void mobj_doc(struct envelope_msgbuf *b, const struct mobj *o, const struct jdoc *text,
+                     struct jdoc *d)
+{
+    d->text = text->text;
+    d->len = text->len;
+    d->nn = 0;
+    d->slen = 0;
+    (void)build_obj(b, d, o);
 }
 
 /*
@@ -1707,27 +1768,29 @@ static int emit_data(struct msg_ctx *mc, struct mval v, long index)
     b->one.n = b->one.live = 0;
     if (v.kind != MV_DEL)
         put_set(b, &b->one, "data", v);
-    ok = mobj_doc(b, &b->one, &b->rtext, &b->rdoc) == ES_OK;
+    /* {"data": body} is one level deeper than the body (unreadable at the limit) */
+    ok = !(v.kind == MV_BODY && v.node == 0 && b->deep);
+    mobj_doc(b, &b->one, &b->bdoc, &b->rdoc);
     return emit_one(mc, ok ? &b->rdoc : NULL, 0, index);
 }
 
-/* JSON blanks (RFC 8259) around a value. */
-static int json_blank(uint8_t ch)
-{
-    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
-}
-
-/* The body as a JSON value when it is one (in b->bdoc), else as a string (text or base64). */
+/*
+ * The body as a JSON value when it is one (in b->bdoc), else as a string (text or base64).
+ * A body nested exactly to the depth limit is JSON, but a record holding it would be one
+ * level too deep: b->deep says so (such a record was unreadable, and still is).
+ */
 static enum body_kind body_classify(struct envelope_msgbuf *b, const uint8_t *body, size_t len,
                                     struct mval *v)
 {
+    b->deep = 0;
     if (len == 0 || body == NULL) {
         *v = mv_ext(MV_DEL, NULL, 0);
         return BODY_NONE;
     }
-    if (jdoc_parse(&b->bdoc, (const char *)body, len, 0, 0) == ES_OK) {
-        const struct jd_node *n = &b->bdoc.n[0];
-        *v = mv_ext(MV_RAW, (const char *)body + n->raw, n->rawlen);
+    if (jdoc_parse(&b->bdoc, (const char *)body, len, JDOC_MAX_DEPTH - 1, 0) == ES_OK ||
+        (b->bdoc.why != NULL && strcmp(b->bdoc.why, "json_too_deep") == 0 &&
+         (b->deep = jdoc_parse(&b->bdoc, (const char *)body, len, 0, 0) == ES_OK))) {
+        *v = mv_ext(MV_BODY, NULL, 0);
         return BODY_JSON;
     }
     if (utf8_valid(body, len)) {
@@ -1740,46 +1803,28 @@ static enum body_kind body_classify(struct envelope_msgbuf *b, const uint8_t *bo
 
 /*
  * Binary content mode: the attributes from the headers plus "data" (the body) as one
- * record in b->rdoc. A JSON body is tried in place first (one parse for both): the body is
- * one JSON value exactly when the record parses and its data spans the whole body (blanks
- * aside). Returns the body's kind; *ok 0 when the record cannot be read (a JSON body
- * nested exactly to the depth limit: one level more in the record).
+ * record in b->rdoc. Returns the body's kind; *ok 0 when the record cannot be read.
  */
 static enum body_kind binary_record(struct envelope_msgbuf *b, const struct msg_headers *mh,
                                     const uint8_t *body, size_t len, int *ok)
 {
     enum body_kind kind;
     struct mval v;
-    size_t s = 0, e = len;
 
     if (mh->ctype != NULL && mobj_find(b, &b->ce, "datacontenttype", 15) < 0)
         put_set(b, &b->ce, "datacontenttype", header_string(b, mh->ctype, mh->ctype_len, 0));
-    if (len == 0 || body == NULL) {
+    kind = body_classify(b, body, len, &v);
+    if (kind == BODY_NONE) {
         long i = mobj_find(b, &b->ce, "data", 4);
         if (i >= 0) {
             b->ce.e[i].v.kind = MV_DEL;
             b->ce.live--;
         }
-        *ok = mobj_doc(b, &b->ce, &b->rtext, &b->rdoc) == ES_OK;
-        return BODY_NONE;
+    } else {
+        put_set(b, &b->ce, "data", v);
     }
-    while (s < e && json_blank(body[s]))
-        s++;
-    while (e > s && json_blank(body[e - 1]))
-        e--;
-    if (s < e) {
-        put_set(b, &b->ce, "data", mv_ext(MV_RAW, (const char *)body + s, e - s));
-        if (mobj_doc(b, &b->ce, &b->rtext, &b->rdoc) == ES_OK) {
-            uint32_t d = jd_get(&b->rdoc, 0, "data", 4);
-            if (d != 0 && b->rdoc.n[d].raw == b->raw_at && b->rdoc.n[d].rawlen == e - s) {
-                *ok = 1;
-                return BODY_JSON;
-            }
-        }
-    }
-    kind = body_classify(b, body, len, &v);
-    put_set(b, &b->ce, "data", v);
-    *ok = kind != BODY_JSON && mobj_doc(b, &b->ce, &b->rtext, &b->rdoc) == ES_OK;
+    mobj_doc(b, &b->ce, &b->bdoc, &b->rdoc);
+    *ok = !b->deep;
     return kind;
 }
 
@@ -1818,11 +1863,13 @@ int envelope_from_message_buf(struct envelope_msgbuf *b, const struct envelope_m
     mc.tmpl = tmpl;
     mc.extra.d = NULL;
     mc.extra.i = 0;
-    if (mobj_doc(b, &b->extra, &b->xtext, &b->xdoc) == ES_OK)
-        mc.extra.d = &b->xdoc;
+    mobj_doc(b, &b->extra, &b->tdoc, &b->xdoc);
+    mc.extra.d = &b->xdoc;
     mc.plain = NULL;
-    if (b->plain.live > 0 && mobj_doc(b, &b->plain, &b->ptext, &b->pdoc) == ES_OK)
+    if (b->plain.live > 0) {
+        mobj_doc(b, &b->plain, &b->tdoc, &b->pdoc);
         mc.plain = &b->pdoc;
+    }
     mc.emit = emit;
     mc.ctx = ctx;
 
@@ -1839,10 +1886,10 @@ int envelope_from_message_buf(struct envelope_msgbuf *b, const struct envelope_m
             if (jd_type(&b->bdoc, el) == JD_OBJECT) {
                 rc = emit_one(&mc, &b->bdoc, el, i++);
             } else {
-                const struct jd_node *n = &b->bdoc.n[el];
+                struct mval ev = {MV_BODY, NULL, 0, 0, el, NULL};
                 if (why)
                     *why = "cloudevents_batch_element_not_object";
-                rc = emit_data(&mc, mv_ext(MV_RAW, b->bdoc.text + n->raw, n->rawlen), i++);
+                rc = emit_data(&mc, ev, i++);
             }
         }
         return rc;
