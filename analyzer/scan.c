@@ -1,14 +1,19 @@
 /*
  * Reading the store for the analyzer. Processes (correlation IDs) must be analyzed in
- * correlation-ID order, each with its observations in seq order, but walking the
- * events_correlation index costs one random table lookup per row: the rows of one process
- * lie on as many different pages as it has observations, and on a store larger than the
- * page cache nearly every row is a page read (pread) of its own. Instead:
+ * correlation-ID order, each with its observations in seq order. Walking the
+ * events_correlation index does that, at one table lookup per row: fine when consecutive
+ * processes lie near each other in the table (IDs that follow the order of arrival: the walk
+ * sweeps the table and finds its pages in SQLite's cache), ruinous when IDs are random
+ * (UUIDs): every process is scattered over the store and nearly every row costs a page read
+ * (pread) of its own. So:
  *
- *   1. A few hundred random rows are sampled (rowid lookups) to estimate how many bytes the
- *      compact records below take. When they exceed the memory budget (default 256 MiB),
- *      the correlation-ID range is cut into K buckets of about equal size at the samples'
- *      quantiles, so that bucket 0 holds the smallest IDs, bucket 1 the next, and so on.
+ *   0. A few hundred random rows are sampled (rowid lookups); for each, the index gives the
+ *      next process's first row. When at most a fifth of those lie farther away than the
+ *      cache covers, the index is walked (walk_index). Otherwise:
+ *   1. the samples estimate how many bytes the compact records below take. When they exceed
+ *      the memory budget (default 256 MiB), the correlation-ID range is cut into K buckets of
+ *      about equal size at the samples' quantiles: bucket 0 holds the smallest IDs, bucket 1
+ *      the next, and so on.
  *   2. One sequential pass over the events table (rowid order: each page read once) turns
  *      every row into a compact record (attrs parsed down to the few members the checks
  *      read; type, source and channel replaced by numbers) and appends it to its bucket:
@@ -19,9 +24,9 @@
  *      hash table; records arrive in seq order), the groups sorted by ID (SQLite's BINARY
  *      order: memcmp, then length; TEXT before BLOB), and each group analyzed as a process.
  *
- * The processes, their observations and the order in which they are analyzed are exactly
- * those of the index walk, so the findings are the same. Memory: one bucket (about the
- * budget) plus the largest process, whatever the size of the store.
+ * Either way the processes, their observations and the order in which they are analyzed
+ * are those of the index walk, so the findings are the same (tests/unit/test_analyzer_scan.c).
+ * Memory: one bucket (about the budget) plus the largest process, whatever the store's size.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -32,23 +37,6 @@
 
 #include "analyzer/ctx.h"
 #include "core/event.h"
-
-#ifdef ES_SCAN_DEBUG /* phase timings on stderr, for profiling builds only */
-#include <time.h>
-static double dbg_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-#define DBG(...) fprintf(stderr, __VA_ARGS__)
-#else
-static double dbg_now(void)
-{
-    return 0;
-}
-#define DBG(...) ((void)sizeof(fprintf(stderr, __VA_ARGS__))) /* never evaluated */
-#endif
 
 #define SCAN_BUDGET_DEFAULT ((size_t)256 << 20)
 #define SCAN_MAX_BUCKETS 256
@@ -281,6 +269,7 @@ static void put_name(struct name_tab *t, struct wbuf *w, const unsigned char *s,
 struct bucket {
     struct chunk *head, *tail; /* in memory (f == NULL) */
     FILE *f;                   /* spilled: an unlinked temporary file */
+    int loaded;                /* head is the spilled records read back (one chunk) */
     uint64_t bytes, recs;
 };
 
@@ -296,6 +285,7 @@ struct scan {
     size_t budget;
     enum analyzer_read mode;
     int walk; /* walk the correlation index instead of the sequential pass */
+    struct chunk *spare; /* a read-back bucket's memory, reused by the next one */
     /* buckets and the correlation IDs where buckets 1..nb-1 start */
     struct bucket *b;
     size_t nb;
@@ -726,6 +716,8 @@ void scan_free(struct scan *sc)
     name_tab_done(&sc->sources);
     name_tab_done(&sc->channels);
     free(sc->rec.p);
+    if (sc->spare)
+        hmap_big_free(sc->spare, sizeof *sc->spare + sc->spare->size);
     for (i = 0; i < sc->nb; i++) {
         chunks_free(&sc->b[i]);
         if (sc->b[i].f)
@@ -949,7 +941,6 @@ static int plan_buckets(struct actx *a, struct scan *sc)
             rc = ES_ESTORE;
             goto out;
         }
-        DBG("far share %.3f (window %" PRId64 " rows)\n", far, cached_rows(a->db, rows));
         if (far <= 0.2) {
             sc->walk = 1;
             goto out;
@@ -1076,9 +1067,10 @@ static int bucket_add(struct actx *a, struct bucket *b, const unsigned char *r, 
 }
 
 /* Brings a spilled bucket back into memory (one chunk). */
-static int bucket_load(struct actx *a, struct bucket *b)
+static int bucket_load(struct actx *a, struct scan *sc, struct bucket *b)
 {
-    struct chunk *c;
+    struct chunk *c = sc->spare;
+    size_t need = b->bytes ? (size_t)b->bytes : 1;
 
     if (b->f == NULL)
         return ES_OK;
@@ -1086,17 +1078,24 @@ static int bucket_load(struct actx *a, struct bucket *b)
         snprintf(a->err, a->errlen, "cannot rewind a temporary file: %s", strerror(errno));
         return ES_EIO;
     }
-    c = chunk_new(b->bytes ? (size_t)b->bytes : 1);
+    /* Buckets are about equal: the previous one's memory (already faulted in) usually fits. */
+    if (c == NULL || c->size < need) {
+        if (c)
+            hmap_big_free(c, sizeof *c + c->size);
+        c = chunk_new(need + need / 8);
+    }
+    sc->spare = NULL;
+    c->next = NULL;
+    b->head = b->tail = c;
+    b->loaded = 1;
     if (fread(c->data, 1, (size_t)b->bytes, b->f) != (size_t)b->bytes) {
         snprintf(a->err, a->errlen, "cannot read back a temporary file: %s",
                  ferror(b->f) ? strerror(errno) : "it is shorter than written");
-        hmap_big_free(c, sizeof *c + c->size);
         return ES_EIO;
     }
     c->used = (size_t)b->bytes;
     fclose(b->f);
     b->f = NULL;
-    b->head = b->tail = c;
     return ES_OK;
 }
 
@@ -1314,9 +1313,7 @@ int scan_run(struct actx *a, volatile sig_atomic_t *stop)
     int have_cache, rc = SQLITE_DONE;
     size_t j;
 
-    double t0 = dbg_now();
     a->rc = plan_buckets(a, sc);
-    DBG("plan %.3f s: %zu buckets, walk %d\n", dbg_now() - t0, sc->nb, sc->walk);
     if (a->rc == ES_OK && sc->walk)
         return walk_index(a, stop);
     for (j = 1; j < sc->nb && a->rc == ES_OK; j++)
@@ -1355,19 +1352,21 @@ int scan_run(struct actx *a, volatile sig_atomic_t *stop)
         snprintf(a->err, a->errlen, "reading events: %s", sqlite3_errmsg(a->db));
     }
     sqlite3_finalize(s);
-    DBG("pass %.3f s\n", dbg_now() - t0);
     if (have_cache) {
         char sql[64];
         snprintf(sql, sizeof sql, "PRAGMA cache_size = %" PRId64, cache);
         sqlite3_exec(a->db, sql, NULL, NULL, NULL);
     }
     for (j = 0; j < sc->nb && a->rc == ES_OK; j++) {
-        a->rc = bucket_load(a, &sc->b[j]);
+        a->rc = bucket_load(a, sc, &sc->b[j]);
         if (a->rc == ES_OK)
             bucket_analyze(a, &sc->b[j], &p, stop, &done);
+        if (sc->b[j].loaded) {
+            sc->spare = sc->b[j].head;
+            sc->b[j].head = sc->b[j].tail = NULL;
+        }
         chunks_free(&sc->b[j]);
     }
     proc_done(&p);
-    DBG("buckets %.3f s\n", dbg_now() - t0);
     return a->rc;
 }
