@@ -55,7 +55,7 @@ int analyzer_run(sqlite3 *db, const struct analyzer_config *cfg, volatile sig_at
 void analyzer_summary_done(struct analyzer_summary *sum);
 
 /*
- * Memory for the observations the analyzer holds at once (0: the default, 256 MiB). A store
+ * Memory for the observations the analyzer holds at once (0: the default, 192 MiB). A store
  * whose observations need more is read in correlation-ID buckets, spilled to temporary files
  * ($TMPDIR, else /tmp) while the single pass over the store runs. Process-wide setting.
  */

@@ -11,7 +11,7 @@
  *      next process's first row. When at most a fifth of those lie farther away than the
  *      cache covers, the index is walked (walk_index). Otherwise:
  *   1. the samples estimate how many bytes the compact records below take. When they exceed
- *      the memory budget (default 256 MiB), the correlation-ID range is cut into K buckets of
+ *      the memory budget (default 192 MiB), the correlation-ID range is cut into K buckets of
  *      about equal size at the samples' quantiles: bucket 0 holds the smallest IDs, bucket 1
  *      the next, and so on.
  *   2. One sequential pass over the events table (rowid order: each page read once) turns
@@ -38,7 +38,7 @@
 #include "analyzer/ctx.h"
 #include "core/event.h"
 
-#define SCAN_BUDGET_DEFAULT ((size_t)256 << 20)
+#define SCAN_BUDGET_DEFAULT ((size_t)192 << 20)
 #define SCAN_MAX_BUCKETS 256
 #define SCAN_CHUNK ((size_t)4 << 20)
 #define SCAN_FILE_BUF ((size_t)1 << 20)
