@@ -1183,7 +1183,8 @@ struct mobj {
 struct envelope_msgbuf {
     struct jbuf arena; /* keys and decoded values of the current message */
     struct jbuf tmp;   /* percent-decoding */
-    struct mobj ce, plain, ce_raw, hdrs, extra, thdrs, one;
+    struct mobj ce, plain, hdrs, extra, thdrs, one;
+    struct mobj ce_raw; /* the CloudEvents headers as named, in order, repeats not joined */
     char *ttext;       /* template attrs re-dumped by jansson (rare: see msg_template) */
     struct jdoc tdoc, bdoc; /* parsed: template attrs, body */
     struct jdoc rdoc, xdoc, pdoc; /* built: record, extra attrs, plain headers */
@@ -1342,7 +1343,8 @@ static uint32_t build_str(struct jdoc *d, const char *s, size_t n)
             d->scap = d->scap ? d->scap * 2 : 1024;
         d->s = xrealloc(d->s, d->scap);
     }
-    memcpy(d->s + off, s, n);
+    if (n > 0) /* s may be NULL when n is 0 */
+        memcpy(d->s + off, s, n);
     d->s[off + n] = '\0';
     d->slen += n + 1;
     return (uint32_t)off;
@@ -1424,10 +1426,12 @@ static void mobj_doc(struct envelope_msgbuf *b, const struct mobj *o, const stru
 }
 
 /*
- * A header value (or name) as text in the arena: percent-decoded when asked (HTTP binding,
- * RFC 3986 %XX), bytes that are not UTF-8 and NULs replaced by U+FFFD.
+ * A header value (or name) as text: percent-decoded when asked (HTTP binding, RFC 3986
+ * %XX), bytes that are not UTF-8 and NULs replaced by U+FFFD. In the arena, or when
+ * borrow is set and the bytes need no change, the caller's (they outlive the call).
  */
-static struct mval header_string(struct envelope_msgbuf *b, const char *s, size_t n, int pct)
+static struct mval header_string(struct envelope_msgbuf *b, const char *s, size_t n, int pct,
+                                 int borrow)
 {
     struct mval v = {MV_STR, NULL, 0, 0, 0, NULL};
     struct cursor c;
@@ -1453,6 +1457,14 @@ static struct mval header_string(struct envelope_msgbuf *b, const char *s, size_
         }
         s = b->tmp.p;
         n = dn;
+        borrow = 0;
+    }
+    if (borrow) {
+        while (i < n && plain_ascii((uint8_t)s[i]))
+            i++;
+        if (i == n)
+            return mv_ext(MV_STR, s, n);
+        i = 0;
     }
     v.off = b->arena.len;
     while (i < n) {
@@ -1613,19 +1625,19 @@ static void headers_sort(struct envelope_msgbuf *b, struct msg_headers *mh,
         if (h[i].name == NULL || h[i].name_len == 0)
             continue;
         /* Names become JSON keys: made valid UTF-8 like values (the bytes are foreign). */
-        nm = header_string(b, h[i].name, h[i].name_len, 0);
+        nm = header_string(b, h[i].name, h[i].name_len, 0, 0); /* keys live in the arena */
         len = nm.len;
         pre = ce_prefix(binding, b->arena.p + nm.off, len);
         if (pre > 0 && pre < len) {
             low = arena_lower(b, nm.off + pre, len - pre);
             val = header_string(b, h[i].value, h[i].value ? h[i].value_len : 0,
-                                binding == ENV_BIND_HTTP);
-            put_joined(b, &b->ce_raw, nm.off, len, val);
+                                binding == ENV_BIND_HTTP, 1);
+            mobj_append(&b->ce_raw, nm.off, len, val); /* joined if ever needed */
             put_first(b, &b->ce, low, len - pre, val);
             continue;
         }
         low = arena_lower(b, nm.off, len);
-        val = header_string(b, h[i].value, h[i].value ? h[i].value_len : 0, 0);
+        val = header_string(b, h[i].value, h[i].value ? h[i].value_len : 0, 0, 1);
         lw = b->arena.p + low;
         ctype = word_is(lw, len, "content-type") || word_is(lw, len, "content_type");
         trace = word_is(lw, len, "traceparent") || word_is(lw, len, "tracestate");
@@ -1687,8 +1699,12 @@ static void headers_keep_ce(struct envelope_msgbuf *b)
         }
         put_set(b, &b->extra, "headers", v);
     }
+    /* the CloudEvents headers as named, repeats joined (b->one is free until emit_data) */
+    b->one.n = b->one.live = 0;
     for (k = 0; k < b->ce_raw.n; k++)
-        put_first(b, to, b->ce_raw.e[k].koff, b->ce_raw.e[k].klen, b->ce_raw.e[k].v);
+        put_joined(b, &b->one, b->ce_raw.e[k].koff, b->ce_raw.e[k].klen, b->ce_raw.e[k].v);
+    for (k = 0; k < b->one.n; k++)
+        put_first(b, to, b->one.e[k].koff, b->one.e[k].klen, b->one.e[k].v);
 }
 
 /* Content type up to ';', blanks trimmed, compared case-insensitively with want. */
@@ -1812,7 +1828,7 @@ static enum body_kind binary_record(struct envelope_msgbuf *b, const struct msg_
     struct mval v;
 
     if (mh->ctype != NULL && mobj_find(b, &b->ce, "datacontenttype", 15) < 0)
-        put_set(b, &b->ce, "datacontenttype", header_string(b, mh->ctype, mh->ctype_len, 0));
+        put_set(b, &b->ce, "datacontenttype", header_string(b, mh->ctype, mh->ctype_len, 0, 1));
     kind = body_classify(b, body, len, &v);
     if (kind == BODY_NONE) {
         long i = mobj_find(b, &b->ce, "data", 4);

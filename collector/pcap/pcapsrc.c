@@ -476,46 +476,94 @@ int pcapsrc_packet(struct pcapsrc *ps, int linktype, int64_t ts_us, const uint8_
  * Files
  */
 
+#define RD_WINDOW (1u << 20) /* bytes read from a file at once */
+
+/*
+ * Input: memory, or a file (plain or gzip) read through gzread a window at a time, so
+ * that a record is handed on where it lies (one gzread per megabyte, not two per packet,
+ * and no copy into a record buffer).
+ */
 struct rd {
     gzFile gz;            /* a file (plain or gzip), or */
     const uint8_t *mem;   /* memory */
     size_t memlen, memoff;
     uint64_t consumed;    /* bytes read so far */
-    uint8_t *buf;         /* record buffer */
-    size_t cap;
+    uint8_t *buf;         /* file window: unread bytes are buf[woff, wlen) */
+    size_t cap, woff, wlen;
 };
+
+/* Up to n bytes readable at one pointer (not consumed); how many there are in *have. */
+static const uint8_t *rd_peek(struct rd *r, size_t n, size_t *have)
+{
+    static const uint8_t none[1];
+
+    if (r->gz == NULL) {
+        size_t left = r->memlen - r->memoff;
+        *have = n < left ? n : left;
+        return r->mem ? r->mem + r->memoff : none;
+    }
+    if (r->wlen - r->woff < n) {
+        size_t keep = r->wlen - r->woff;
+        if (n > r->cap || r->buf == NULL) {
+            size_t cap = r->cap ? r->cap : RD_WINDOW;
+            uint8_t *nb;
+            while (cap < n)
+                cap *= 2;
+            nb = xmalloc(cap);
+            if (keep)
+                memcpy(nb, r->buf + r->woff, keep);
+            free(r->buf);
+            r->buf = nb;
+            r->cap = cap;
+        } else if (keep) {
+            memmove(r->buf, r->buf + r->woff, keep);
+        }
+        r->woff = 0;
+        r->wlen = keep;
+        while (r->wlen < n) {
+            size_t room = r->cap - r->wlen;
+            int k = gzread(r->gz, r->buf + r->wlen, room > (1u << 30) ? 1u << 30 : (unsigned)room);
+            if (k <= 0)
+                break;
+            r->wlen += (size_t)k;
+        }
+    }
+    *have = r->wlen - r->woff < n ? r->wlen - r->woff : n;
+    return r->buf ? r->buf + r->woff : none;
+}
+
+static void rd_skip(struct rd *r, size_t n)
+{
+    if (r->gz == NULL)
+        r->memoff += n;
+    else
+        r->woff += n;
+    r->consumed += n;
+}
 
 /* Reads up to n bytes; returns how many (short only at end of input or on error). */
 static size_t rd_read(struct rd *r, void *dst, size_t n)
 {
-    size_t got = 0;
+    size_t have;
+    const uint8_t *p = rd_peek(r, n, &have);
 
-    if (r->gz == NULL) {
-        size_t left = r->memlen - r->memoff;
-        got = n < left ? n : left;
-        if (got)
-            memcpy(dst, r->mem + r->memoff, got);
-        r->memoff += got;
-    } else {
-        while (got < n) {
-            unsigned chunk = n - got > (1u << 30) ? 1u << 30 : (unsigned)(n - got);
-            int k = gzread(r->gz, (uint8_t *)dst + got, chunk);
-            if (k <= 0)
-                break;
-            got += (size_t)k;
-        }
-    }
-    r->consumed += got;
-    return got;
+    if (have)
+        memcpy(dst, p, have);
+    rd_skip(r, have);
+    return have;
 }
 
-static uint8_t *rd_buf(struct rd *r, size_t n)
+/*
+ * The next n bytes, valid until the next read, or NULL when the input ends first (what
+ * there was is consumed).
+ */
+static const uint8_t *rd_take(struct rd *r, size_t n)
 {
-    if (n > r->cap) {
-        r->cap = n < 65536 ? 65536 : n;
-        r->buf = xrealloc(r->buf, r->cap);
-    }
-    return r->buf;
+    size_t have;
+    const uint8_t *p = rd_peek(r, n, &have);
+
+    rd_skip(r, have);
+    return have == n ? p : NULL;
 }
 
 static uint32_t get32(const uint8_t *p, int be)
@@ -549,7 +597,7 @@ static int read_pcap(struct pcapsrc *ps, struct rd *r, const uint8_t *magic, cha
     for (;;) {
         uint32_t sec, frac, caplen, wirelen;
         int64_t ts;
-        uint8_t *buf;
+        const uint8_t *buf;
 
         if (ps->sink && sink_stopping(ps->sink))
             return ES_EINTERRUPTED;
@@ -573,8 +621,7 @@ static int read_pcap(struct pcapsrc *ps, struct rd *r, const uint8_t *magic, cha
                      caplen, PCAP_MAX_RECORD);
             return reject_frame(ps, "pcap_record_too_large", detail, NULL, 0);
         }
-        buf = rd_buf(r, caplen ? caplen : 1);
-        if (rd_read(r, buf, caplen) != caplen) {
+        if ((buf = rd_take(r, caplen)) == NULL) {
             ps->frame++;
             return reject_frame(ps, "pcap_truncated_record", "file ends inside a packet", NULL,
                                 0);
@@ -657,7 +704,7 @@ static int read_pcapng(struct pcapsrc *ps, struct rd *r, const uint8_t *first4, 
         uint32_t type, total, ifid, caplen, wirelen;
         uint64_t ts;
         struct cursor c;
-        uint8_t *body;
+        const uint8_t *body;
         size_t got;
 
         if (ps->sink && sink_stopping(ps->sink)) {
@@ -702,8 +749,7 @@ static int read_pcapng(struct pcapsrc *ps, struct rd *r, const uint8_t *first4, 
                 rc = ES_EINVALID;
                 break;
             }
-            body = rd_buf(r, total - 12);
-            if (rd_read(r, body, total - 12) != total - 12) {
+            if (rd_take(r, total - 12) == NULL) {
                 rc = reject_frame(ps, "pcapng_truncated_block", "file ends inside a section "
                                   "header", NULL, 0);
                 break;
@@ -719,8 +765,7 @@ static int read_pcapng(struct pcapsrc *ps, struct rd *r, const uint8_t *first4, 
             rc = reject_frame(ps, "pcapng_bad_block_length", detail, NULL, 0);
             break;
         }
-        body = rd_buf(r, total - 8);
-        if (rd_read(r, body, total - 8) != total - 8) {
+        if ((body = rd_take(r, total - 8)) == NULL) {
             rc = reject_frame(ps, "pcapng_truncated_block", "file ends inside a block", NULL, 0);
             break;
         }

@@ -91,14 +91,22 @@ static int32_t seq_diff(uint32_t a, uint32_t b)
     return (int32_t)(a - b);
 }
 
+/* The key's bucket: eight bytes at a time (a byte-wise FNV was a visible cost per packet). */
 static uint32_t flow_hash(const uint8_t *key)
 {
-    uint32_t h = 2166136261u;
+    uint64_t h = 0x9e3779b97f4a7c15ull, w;
     size_t i;
 
-    for (i = 0; i < 38; i++)
-        h = (h ^ key[i]) * 16777619u;
-    return h & (TCP_BUCKETS - 1);
+    for (i = 0; i + 8 <= 38; i += 8) {
+        memcpy(&w, key + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    w = 0;
+    memcpy(&w, key + i, 38 - i);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    return (uint32_t)h & (TCP_BUCKETS - 1);
 }
 
 static void endpoint_name(char *buf, size_t len, int v6, const uint8_t *a, uint16_t port)
