@@ -42,7 +42,8 @@
 #define SCAN_MAX_BUCKETS 256
 #define SCAN_CHUNK ((size_t)4 << 20)
 #define SCAN_FILE_BUF ((size_t)1 << 20)
-#define SCAN_REC_OVERHEAD 24 /* per record while grouped: record pointer, link, share of a group */
+#define SCAN_REC_OVERHEAD 24 /* per record while grouped: record pointer, link, share of a group   \
+                              */
 #define AIX_UNSET (UINT32_MAX - 1)
 
 /* Record flags. */
@@ -105,7 +106,7 @@ static uint64_t zz(int64_t v)
 
 static int64_t unzz(uint64_t u)
 {
-    return (u & 1) ? (int64_t)~(u >> 1) : (int64_t)(u >> 1);
+    return (u & 1) ? (int64_t) ~(u >> 1) : (int64_t)(u >> 1);
 }
 
 static void put_s(struct wbuf *w, int64_t v)
@@ -284,7 +285,7 @@ struct scan {
     struct wbuf rec;
     size_t budget;
     enum analyzer_read mode;
-    int walk; /* walk the correlation index instead of the sequential pass */
+    int walk;            /* walk the correlation index instead of the sequential pass */
     struct chunk *spare; /* a read-back bucket's memory, reused by the next one */
     /* buckets and the correlation IDs where buckets 1..nb-1 start */
     struct bucket *b;
@@ -587,8 +588,8 @@ static uint32_t name_ix(struct actx *a, enum name_kind k, const char *s)
     return NONE_IX;
 }
 
-static void get_name(struct actx *a, struct name_tab *t, enum name_kind k,
-                     const unsigned char **q, const char **name, uint32_t *ix)
+static void get_name(struct actx *a, struct name_tab *t, enum name_kind k, const unsigned char **q,
+                     const char **name, uint32_t *ix)
 {
     uint64_t v = get_u(q);
 
@@ -884,7 +885,8 @@ static int64_t cached_rows(sqlite3 *db, uint64_t rows)
 {
     int64_t cache = 0, pages = 0, psize = 4096, cpages;
 
-    if (!pragma_int(db, "PRAGMA cache_size", &cache) || !pragma_int(db, "PRAGMA page_count", &pages) ||
+    if (!pragma_int(db, "PRAGMA cache_size", &cache) ||
+        !pragma_int(db, "PRAGMA page_count", &pages) ||
         !pragma_int(db, "PRAGMA page_size", &psize) || pages <= 0 || psize <= 0)
         return 0;
     cpages = cache < 0 ? -cache * 1024 / psize : cache;
@@ -922,7 +924,7 @@ static int plan_buckets(struct actx *a, struct scan *sc)
     sc->nb = 1;
     sc->walk = sc->mode == ANALYZER_READ_INDEX || (sc->mode == ANALYZER_READ_AUTO && rows < 4096);
     /* Every record is at least ~64 bytes and at most a few KiB: small stores need no guess. */
-    if (sc->walk || (sc->mode == ANALYZER_READ_SCAN && rows * 64 < sc->budget / 16))
+    if (sc->walk || rows < 4096 || (sc->mode == ANALYZER_READ_SCAN && rows * 64 < sc->budget / 16))
         return ES_OK;
     if (sqlite3_prepare_v2(a->db,
                            "SELECT " ANALYZER_ROW_COLUMNS " FROM events WHERE seq >= ?1"
@@ -1252,7 +1254,6 @@ static void bucket_analyze(struct actx *a, struct bucket *b, struct proc *p,
     free(g);
     free(recs);
 }
-
 
 /* Correlation IDs in the index's order: TEXT before BLOB, then bytes, then length. */
 static int same_key(const struct proc *p, size_t plen, int pcls, const unsigned char *key,

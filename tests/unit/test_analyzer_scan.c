@@ -137,8 +137,7 @@ int main(void)
     want = dump(db);
     CHECK(ref.findings > 100);
     CHECK_INT(ref.events, one_int(db, "SELECT count(*) FROM events"));
-    CHECK_INT(ref.processes,
-              one_int(db, "SELECT count(DISTINCT correlation_id) FROM events"));
+    CHECK_INT(ref.processes, one_int(db, "SELECT count(DISTINCT correlation_id) FROM events"));
     CHECK_INT(one_int(db, "SELECT count(*) FROM findings AS f JOIN events AS e"
                           " ON e.seq = f.event_seq WHERE e.location LIKE 'semantic:%'"),
               1);
