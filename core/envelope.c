@@ -1370,9 +1370,10 @@ static uint32_t build_copy(struct jdoc *d, const struct jdoc *src, uint32_t i)
         n->end = sn->end - i + base;
         if (!same_text)
             n->flags = (uint8_t)(n->flags & ~JD_CANON);
-        n->key = build_str(d, src->s + sn->key, sn->klen);
+        /* (a document without strings has no arena: src->s is NULL) */
+        n->key = build_str(d, sn->klen ? src->s + sn->key : "", sn->klen);
         if (sn->type == JD_STRING)
-            d->n[at].v.s.off = build_str(d, src->s + sn->v.s.off, sn->v.s.len);
+            d->n[at].v.s.off = build_str(d, sn->v.s.len ? src->s + sn->v.s.off : "", sn->v.s.len);
     }
     return base;
 }

@@ -9,7 +9,8 @@
 # 4. tshark extracting the same attributes (request line, URI, content type, every header
 #    line: the ce- attributes) from a BENCH_TSHARK_MB slice (default 100) of the same file:
 #    its packet rate does not depend on the file size, and a 1 GB run would take minutes;
-# prints packets per CPU second, peak RSS (/usr/bin/time) and the ratios to tshark's rate.
+# prints packets per CPU second, wall time, peak RSS (/usr/bin/time), the load average
+# before and after (the machine may be shared) and the ratios to tshark's rate.
 # BENCH_RECORD=1 appends the summary to tests/bench/RESULTS.md (section "pcap").
 set -euo pipefail
 BUILD=$(cd "${1:-build}" && pwd)
@@ -116,6 +117,8 @@ measure() { # measure OUTFILE CMD... -> "cpu_seconds maxrss_kb wall_seconds"
     tail -1 "$WORK/time.txt" | awk '{printf "%.2f %s %s\n", $1 + $2, $3, $4}'
 }
 
+loadavg() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?"; }
+load_start=$(loadavg)
 cat "$PCAP" >/dev/null # warm the page cache for every contender alike
 # --- 2. decode only ---------------------------------------------------------------------
 read -r t_dec rss_dec w_dec < <(measure "$WORK/dec.out" "$BIN" capture -q -r "$PCAP" --dry-run)
@@ -140,7 +143,7 @@ rate() { "$PY" -c "import sys; print('%.0f' % (float(sys.argv[1]) / max(float(sy
 r_dec=$(rate "$packets" "$t_dec")
 r_st=$(rate "$packets" "$t_st")
 {
-    echo "pcap bench: $(basename "$PCAP"), $((size / 1048576)) MB, $packets packets ($(date -u +%F), $(nproc) cores)"
+    echo "pcap bench: $(basename "$PCAP"), $((size / 1048576)) MB, $packets packets ($(date -u +%F), $(nproc) cores, load average $load_start at the start, $(loadavg) at the end)"
     printf "  decode only (capture --dry-run): %8s s CPU (%s s wall)  %9s packets/s  %6s MB peak  %s events\n" \
         "$t_dec" "$w_dec" "$r_dec" "$((rss_dec / 1024))" "$events_dec"
     printf "  decode + store (capture -d DB):  %8s s CPU (%s s wall)  %9s packets/s  %6s MB peak  %s events\n" \
