@@ -41,9 +41,10 @@
 #define SCAN_BUDGET_DEFAULT ((size_t)192 << 20)
 #define SCAN_MAX_BUCKETS 256
 #define SCAN_CHUNK ((size_t)4 << 20)
-#define SCAN_FILE_BUF ((size_t)1 << 20)
-#define SCAN_REC_OVERHEAD 24 /* per record while grouped: record pointer, link, share of a group   \
-                              */
+#define SCAN_FILE_BUF ((size_t)1 << 20) /* write buffer per spilled bucket, at most */
+#define SCAN_REC_OVERHEAD                                                                          \
+    24 /* per record while grouped: record pointer, link, share of a group                         \
+        */
 #define AIX_UNSET (UINT32_MAX - 1)
 
 /* Record flags. */
@@ -1004,7 +1005,8 @@ static size_t bucket_of(const struct scan *sc, int cls, const unsigned char *key
     return lo;
 }
 
-static FILE *temp_file(struct actx *a)
+/* An unlinked temporary file with a write buffer of bufsize bytes. */
+static FILE *temp_file(struct actx *a, size_t bufsize)
 {
     const char *dir = getenv("TMPDIR");
     char *path;
@@ -1029,7 +1031,7 @@ static FILE *temp_file(struct actx *a)
         close(fd);
         return NULL;
     }
-    setvbuf(f, NULL, _IOFBF, SCAN_FILE_BUF);
+    setvbuf(f, NULL, _IOFBF, bufsize);
     return f;
 }
 
@@ -1312,13 +1314,19 @@ int scan_run(struct actx *a, volatile sig_atomic_t *stop)
     uint64_t rows = 0, done = 0;
     int64_t cache = 0;
     int have_cache, rc = SQLITE_DONE;
-    size_t j;
+    size_t j, filebuf;
 
     a->rc = plan_buckets(a, sc);
     if (a->rc == ES_OK && sc->walk)
         return walk_index(a, stop);
+    /* Write buffers take at most a quarter of the budget, however many buckets. */
+    filebuf = sc->budget / 4 / sc->nb;
+    if (filebuf > SCAN_FILE_BUF)
+        filebuf = SCAN_FILE_BUF;
+    if (filebuf < 4096)
+        filebuf = 4096;
     for (j = 1; j < sc->nb && a->rc == ES_OK; j++)
-        if ((sc->b[j].f = temp_file(a)) == NULL)
+        if ((sc->b[j].f = temp_file(a, filebuf)) == NULL)
             a->rc = ES_EIO;
     if (a->rc != ES_OK)
         return a->rc;
