@@ -483,7 +483,7 @@ static int parse_value(struct jp *jp, int depth, uint32_t *out)
         rc = parse_container(jp, i, depth, jp->c.p[0] == '{');
         break;
     case '"': {
-        uint32_t off, len;
+        uint32_t off = 0, len = 0;
         rc = parse_string(jp, &off, &len);
         d->n[i].type = JD_STRING;
         d->n[i].v.s.off = off;
