@@ -641,15 +641,18 @@ struct ng_iface {
     int64_t offset_s;    /* if_tsoffset */
 };
 
+/* Capture time in µs; ES_TIME_NONE when the file's numbers do not fit (a corrupt IDB). */
 static int64_t ng_time(const struct ng_iface *ifc, uint64_t t)
 {
-    int64_t us;
+    int64_t us, off;
     unsigned i;
 
     if (ifc->binary) {
         long double v = (long double)t * 1e6L;
         for (i = 0; i < ifc->exp; i++)
             v /= 2;
+        if (v >= 9.2e18L)
+            return ES_TIME_NONE;
         us = (int64_t)v;
     } else if (ifc->exp >= 6) {
         uint64_t div = 1;
@@ -662,7 +665,10 @@ static int64_t ng_time(const struct ng_iface *ifc, uint64_t t)
             mul *= 10;
         us = (int64_t)(t * mul);
     }
-    return us + ifc->offset_s * 1000000;
+    if (__builtin_mul_overflow(ifc->offset_s, 1000000, &off) ||
+        __builtin_add_overflow(us, off, &us))
+        return ES_TIME_NONE;
+    return us;
 }
 
 static void ng_idb(struct cursor *c, int be, struct ng_iface *ifc)
