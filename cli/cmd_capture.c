@@ -151,7 +151,8 @@ static int exec_capture(int argc, char **argv, const char *db)
                     strcmp(a, "--duration") == 0 || strcmp(a, "--snaplen") == 0 ||
                     strcmp(a, "-s") == 0 || strcmp(a, "--port") == 0 ||
                     strcmp(a, "--flow-mem") == 0 || strcmp(a, "--total-mem") == 0 ||
-                    strcmp(a, "--idle") == 0 || strcmp(a, "--redact") == 0;
+                    strcmp(a, "--idle") == 0 || strcmp(a, "--redact") == 0 ||
+                    strcmp(a, "--max-flows") == 0 || strcmp(a, "--max-headers") == 0;
         if (takes && !has_val) {
             cli_error("capture", "%s needs a value", a);
             goto usage;
@@ -205,6 +206,17 @@ static int exec_capture(int argc, char **argv, const char *db)
                 goto usage;
             }
             lim.idle_us = (int64_t)(s * 1e6);
+        } else if (strcmp(a, "--max-flows") == 0) {
+            if (!parse_count(v, &n) || n < 1 || n > 10000000) {
+                cli_error("capture", "--max-flows %s: expected 1 to 10000000 connections", v);
+                goto usage;
+            }
+            lim.max_flows = (unsigned)n;
+        } else if (strcmp(a, "--max-headers") == 0) {
+            if (decoders_max_headers_set(v, err, sizeof err) != ES_OK) {
+                cli_error("capture", "%s", err);
+                goto usage;
+            }
         } else if (strcmp(a, "--redact") == 0) {
             if (red != NULL) {
                 cli_error("capture", "--redact given twice (list the paths with commas)");
@@ -345,6 +357,10 @@ const struct cmd_entry cmd_capture_entry = {
     "  --flow-mem SIZE   reassembly buffer per connection direction (default 16M)\n"
     "  --total-mem SIZE  reassembly buffers in all (default 256M)\n"
     "  --idle S          close connections silent for S seconds (default 300)\n"
+    "  --max-flows N     connections tracked at once (default 65536); past it the\n"
+    "                    least recently active is closed, its partial data a reject\n"
+    "  --max-headers N   header fields per message (default 128, at most 1024); a\n"
+    "                    message with more is a reject (<proto>_too_many_headers)\n"
     "  -r FILE           read a pcap/pcapng file (.gz too) instead of an interface\n"
     "  --dry-run         with -r: decode and count, store nothing\n"
     "  -q, --quiet       do not print each reject\n"

@@ -11,6 +11,7 @@
 #include "cli/cmd.h"
 #include "collector/file.h"
 #include "collector/pcap/decoders.h"
+#include "collector/pcap/pcapsrc.h"
 #include "collector/redact.h"
 #include "collector/sink.h"
 #include "core/envelope.h"
@@ -205,6 +206,20 @@ static int exec_ingest(int argc, char **argv, const char *db)
                 cli_error("ingest", "%s", err);
                 goto usage;
             }
+        } else if ((v = opt_value(argc, argv, &i, "--max-headers", &missing)) != NULL) {
+            if (decoders_max_headers_set(v, err, sizeof err) != ES_OK) {
+                cli_error("ingest", "%s", err);
+                goto usage;
+            }
+        } else if ((v = opt_value(argc, argv, &i, "--max-flows", &missing)) != NULL) {
+            struct pcapsrc_opts po;
+            if (!parse_size(v, &sz) || sz < 1 || sz > 10000000) {
+                cli_error("ingest", "--max-flows %s: expected 1 to 10000000 connections", v);
+                goto usage;
+            }
+            memset(&po, 0, sizeof po);
+            po.max_flows = (unsigned)sz;
+            pcapsrc_set_default_opts(&po);
         } else if ((v = opt_value(argc, argv, &i, "--port", &missing)) != NULL) {
             if (decoders_port_add(v, err, sizeof err) != ES_OK) {
                 cli_error("ingest", "%s", err);
@@ -345,7 +360,7 @@ usage:
 const struct cmd_entry cmd_ingest_entry = {
     "ingest",
     "[--format F] [--map FILE] [--no-payload] [--redact PATH[,PATH...]] [--max-line N] [--max-element N] "
-    "[--max-depth N] [--port P=PROTO]... PATH...|-",
+    "[--max-depth N] [--port P=PROTO]... [--max-headers N] [--max-flows N] PATH...|-",
     "read events from log files, JSON documents, captures and broker dumps",
     "Reads every PATH (files; folders, walked recursively in sorted order, hidden\n"
     "entries skipped; - for stdin) into the store. .gz files are inflated on the fly.\n"
@@ -386,6 +401,10 @@ const struct cmd_entry cmd_ingest_entry = {
     "  --max-depth N     deeper JSON nesting in JSON documents is rejected (default 512)\n"
     "  --port P=PROTO    in pcap files, also decode TCP port P as PROTO (http, kafka,\n"
     "                    amqp, mqtt, nats), as for capture; repeatable\n"
+    "  --max-headers N   in pcap files, header fields per message (default 128, at\n"
+    "                    most 1024); a message with more is a reject\n"
+    "  --max-flows N     in pcap files, TCP connections tracked at once (default\n"
+    "                    65536); the least recently active is closed past it\n"
     "\n"
     "Records that cannot be read are kept in the rejects table with their location\n"
     "and a reason (invalid_json, truncated_json, invalid_utf8, nul_byte, line_too_long,\n"

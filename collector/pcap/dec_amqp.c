@@ -22,7 +22,6 @@
 #define AMQP_MAX_FRAME (64u << 20)
 #define AMQP_MAX_BODY (64u << 20)
 #define AMQP_MAX_CHANNELS 64
-#define AMQP_MAX_HEADERS 128
 #define AMQP_MAX_DEPTH 16
 #define AMQP_FRAME_END 0xce
 #define AMQP_SYNC_MAX (1u << 20) /* frame sizes believed while resynchronising */
@@ -262,8 +261,9 @@ static json_t *field_table(struct cursor *c, int depth)
 /* Emits the message collected on channel state ch, then resets it. */
 static void emit_message(struct dec_msg *m, struct amqp_chan *ch, size_t frame_len)
 {
-    struct envelope_header h[AMQP_MAX_HEADERS];
-    char *texts[AMQP_MAX_HEADERS];
+    /* room for the properties passed as headers (14 at most) and the headers table */
+    struct envelope_header h[DECODERS_HEADERS_LIMIT + 16];
+    char *texts[DECODERS_HEADERS_LIMIT + 16];
     size_t nh = 0, ntexts = 0, i;
     struct cursor c;
     uint16_t flags;
@@ -328,12 +328,17 @@ static void emit_message(struct dec_msg *m, struct amqp_chan *ch, size_t frame_l
                         ch->props_len);
         goto done;
     }
+    if (json_object_size(headers) > decoders_max_headers) {
+        decoders_reject_headers(m, frame_len, "amqp_too_many_headers",
+                                json_object_size(headers));
+        goto done;
+    }
     if (headers) {
         const char *k;
         json_t *v;
         json_object_foreach(headers, k, v) {
-            if (nh >= AMQP_MAX_HEADERS || ntexts >= AMQP_MAX_HEADERS)
-                break;
+            if (nh >= sizeof h / sizeof h[0] || ntexts >= sizeof texts / sizeof texts[0])
+                break; /* cannot happen: the table holds at most decoders_max_headers */
             if (json_is_string(v)) {
                 /* long strings may hold NUL bytes: copy by length, not with strndup */
                 size_t n = json_string_length(v);

@@ -20,7 +20,6 @@
 #include "core/xmalloc.h"
 
 #define HTTP_MAX_HEAD (64u << 10)  /* start line + fields */
-#define HTTP_MAX_FIELDS 128
 #define HTTP_MAX_BODY (256u << 20)
 #define HTTP_PENDING 64            /* requests awaiting their response */
 #define HTTP_PATH_MAX 512
@@ -213,8 +212,8 @@ static int contains_ci(const uint8_t *p, size_t len, const char *word)
 static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *used)
 {
     struct http_conn *hc = m->state;
-    struct envelope_header h[HTTP_MAX_FIELDS];
-    size_t nh = 0, hlen, i, body_len = 0, pathlen = 0;
+    struct envelope_header h[DECODERS_HEADERS_LIMIT];
+    size_t nh = 0, nfields = 0, hlen, i, body_len = 0, pathlen = 0;
     const uint8_t *body = NULL, *line, *eol, *path = NULL;
     uint8_t *chunked_body = NULL;
     struct cursor c;
@@ -341,7 +340,10 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
         }
         if (kind == H_CT)
             json_ct = contains_ci(v, vlen, "json");
-        if (nh < HTTP_MAX_FIELDS && (kind == H_CE || kind == H_CT || kind == H_TP || kind == H_TS)) {
+        if (kind == H_CE || kind == H_CT || kind == H_TP || kind == H_TS)
+            nfields++;
+        if (nh < decoders_max_headers &&
+            (kind == H_CE || kind == H_CT || kind == H_TP || kind == H_TS)) {
             any_ce |= kind == H_CE;
             h[nh].name = (const char *)line;
             h[nh].name_len = nlen;
@@ -432,6 +434,11 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
             free(chunked_body);
             return DEC_DONE;
         }
+    }
+    if (nfields > decoders_max_headers) {
+        decoders_reject_headers(m, *used, "http_too_many_headers", nfields);
+        free(chunked_body);
+        return DEC_DONE;
     }
     attrs.n = 0;
     if (is_req)

@@ -34,7 +34,6 @@
 #define KAFKA_MAX_INFLATE (64u << 20)
 #define KAFKA_PENDING 256
 #define KAFKA_MAX_RECORDS 1000000
-#define KAFKA_MAX_HEADERS 128
 #define KAFKA_MAX_ARRAY 100000
 
 static const uint16_t kafka_ports[] = {9092, 0};
@@ -311,7 +310,7 @@ struct kafka_where {
 static void emit_record(struct dec_msg *m, const struct kafka_where *w, struct cursor *r,
                         int64_t base_offset, int64_t base_ts)
 {
-    struct envelope_header h[KAFKA_MAX_HEADERS];
+    struct envelope_header h[DECODERS_HEADERS_LIMIT];
     size_t nh = 0;
     int64_t ts_delta, off_delta, klen, vlen, hcount, i;
     const uint8_t *key, *value;
@@ -336,7 +335,7 @@ static void emit_record(struct dec_msg *m, const struct kafka_where *w, struct c
         v = hv > 0 ? cur_bytes(r, (size_t)hv) : NULL;
         if (hk < 0 || r->err)
             cur_fail(r, ES_EINVALID);
-        if (r->err == ES_OK && nh < KAFKA_MAX_HEADERS) {
+        if (r->err == ES_OK && nh < decoders_max_headers) {
             h[nh].name = k ? (const char *)k : "";
             h[nh].name_len = hk > 0 ? (size_t)hk : 0;
             h[nh].value = v ? (const char *)v : "";
@@ -347,6 +346,10 @@ static void emit_record(struct dec_msg *m, const struct kafka_where *w, struct c
     if (r->err || (klen > 0 && key == NULL) || (vlen > 0 && value == NULL)) {
         decoders_reject(m, w->msg_len, "kafka_bad_record", "record fields exceed its length",
                         NULL, 0);
+        return;
+    }
+    if ((uint64_t)hcount > decoders_max_headers) {
+        decoders_reject_headers(m, w->msg_len, "kafka_too_many_headers", (size_t)hcount);
         return;
     }
     attrs.n = 0;

@@ -16,7 +16,6 @@
 #include "core/cursor.h"
 #include "core/xmalloc.h"
 
-#define MQTT_MAX_HEADERS 128
 #define MQTT_ALIASES 32
 #define MQTT_TOPIC_MAX 256
 
@@ -131,8 +130,8 @@ static size_t mqtt_sync(const uint8_t *p, size_t len, int dir)
 }
 
 struct mqtt_props {
-    struct envelope_header h[MQTT_MAX_HEADERS];
-    size_t nh;
+    struct envelope_header h[DECODERS_HEADERS_LIMIT];
+    size_t nh, nseen; /* kept (at most decoders_max_headers), and seen */
     uint16_t alias;
     int have_alias;
     int64_t expiry;
@@ -162,7 +161,8 @@ static int read_props(struct cursor *c, struct mqtt_props *pr)
         case 0x03: case 0x09: /* content type, correlation data: handed to the envelope */
             n = cur_be16(c);
             s = cur_bytes(c, n);
-            if (s && pr->nh < MQTT_MAX_HEADERS) {
+            pr->nseen += s != NULL;
+            if (s && pr->nh < decoders_max_headers) {
                 pr->h[pr->nh].name = id == 0x03 ? "content-type" : "correlation-data";
                 pr->h[pr->nh].name_len = strlen(pr->h[pr->nh].name);
                 pr->h[pr->nh].value = (const char *)s;
@@ -181,7 +181,8 @@ static int read_props(struct cursor *c, struct mqtt_props *pr)
             k = cur_bytes(c, kl);
             vl = cur_be16(c);
             v = cur_bytes(c, vl);
-            if (k && v && pr->nh < MQTT_MAX_HEADERS) {
+            pr->nseen += k && v;
+            if (k && v && pr->nh < decoders_max_headers) {
                 pr->h[pr->nh].name = (const char *)k;
                 pr->h[pr->nh].name_len = kl;
                 pr->h[pr->nh].value = (const char *)v;
@@ -273,6 +274,10 @@ static int mqtt_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
         } else if (mc->level == 5) {
             decoders_reject(m, total, "mqtt_bad_property_length",
                             "PUBLISH property length exceeds the packet", p, total);
+            return DEC_DONE;
+        }
+        if (v5 && pr.nseen > decoders_max_headers) {
+            decoders_reject_headers(m, total, "mqtt_too_many_headers", pr.nseen);
             return DEC_DONE;
         }
         if (!v5) {

@@ -74,6 +74,31 @@ const struct decoder *decoders_probe(const uint8_t *p, size_t len, int dir, int 
     return NULL;
 }
 
+size_t decoders_max_headers = DECODERS_HEADERS_DEFAULT;
+
+int decoders_max_headers_set(const char *v, char *err, size_t errlen)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+
+    if (end == v || *end != '\0' || n < 1 || n > DECODERS_HEADERS_LIMIT) {
+        snprintf(err, errlen, "--max-headers %s: expected a number from 1 to %d", v,
+                 DECODERS_HEADERS_LIMIT);
+        return ES_EUSAGE;
+    }
+    decoders_max_headers = (size_t)n;
+    return ES_OK;
+}
+
+void decoders_reject_headers(struct dec_msg *m, size_t msg_len, const char *reason, size_t n)
+{
+    char detail[128];
+
+    snprintf(detail, sizeof detail, "%zu header fields or more, over the limit of %zu (--max-headers)",
+             n, decoders_max_headers);
+    decoders_reject(m, msg_len, reason, detail, NULL, 0);
+}
+
 int decoders_port_add(const char *spec, char *err, size_t errlen)
 {
     const char *eq = strchr(spec, '=');

@@ -106,6 +106,21 @@ int decoders_port_add(const char *spec, char *err, size_t errlen) ES_WARN_UNUSED
 const char *decoders_names(void);
 
 /*
+ * Header fields one message may carry (HTTP CloudEvents/content/trace fields, Kafka record
+ * headers, AMQP headers table entries, MQTT 5 properties handed to the envelope). A
+ * message with more is rejected as <protocol>_too_many_headers, never cut silently.
+ * Process-wide, set by --max-headers: DECODERS_HEADERS_DEFAULT, at most
+ * DECODERS_HEADERS_LIMIT (the decoders' arrays are that big).
+ */
+#define DECODERS_HEADERS_DEFAULT 128
+#define DECODERS_HEADERS_LIMIT 1024
+extern size_t decoders_max_headers;
+/* "N" for --max-headers. Returns ES_OK or ES_EUSAGE with a sentence in err. */
+int decoders_max_headers_set(const char *v, char *err, size_t errlen) ES_WARN_UNUSED;
+/* Rejects the current message (msg_len bytes) for having more than the limit (n seen). */
+void decoders_reject_headers(struct dec_msg *m, size_t msg_len, const char *reason, size_t n);
+
+/*
  * Emits the message o describes through the envelope normaliser and the sink, with
  * location, observed time (capture time of its last frame), transport and the
  * connection's endpoints in attrs. A sink error is kept in m->rc (the reassembler stops).

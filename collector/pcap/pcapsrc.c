@@ -126,12 +126,35 @@ static void frames_loc(char *buf, size_t len, uint64_t first, uint64_t last)
                  (unsigned long long)last);
 }
 
+/*
+ * Numbers the records that share one location (a Kafka batch, a CloudEvents batch): the
+ * second and later become "LOC#2", "LOC#3"..., events and rejects alike, in order, so no
+ * two records of one message share a location (rejects are unique by location too).
+ * Rewrites loc (cap bytes) in place.
+ */
+static void loc_number(struct pcapsrc *ps, char *loc, size_t cap)
+{
+    size_t n = strlen(loc);
+
+    if (strcmp(loc, ps->last_loc) == 0) {
+        ps->loc_count++;
+        snprintf(loc + n, cap - n, "#%u", ps->loc_count);
+        return;
+    }
+    if (n >= sizeof ps->last_loc)
+        n = sizeof ps->last_loc - 1; /* cut: never equal to a location again */
+    memcpy(ps->last_loc, loc, n);
+    ps->last_loc[n] = '\0';
+    ps->loc_count = 1;
+}
+
 int pcapsrc_reject_frames(struct pcapsrc *ps, uint64_t first, uint64_t last, const char *reason,
                           const char *detail, const void *excerpt, size_t excerpt_len)
 {
-    char loc[64];
+    char loc[96];
 
     frames_loc(loc, sizeof loc, first, last);
+    loc_number(ps, loc, sizeof loc);
     ps->st.rejects++;
     if (ps->rej_hook)
         return ps->rej_hook(ps->hook_ctx, loc, reason, detail);
@@ -144,16 +167,13 @@ int pcapsrc_emit_event(struct pcapsrc *ps, struct event *ev)
 {
     char loc[96];
 
-    if (ev->location && strcmp(ev->location, ps->last_loc) == 0) {
-        ps->loc_count++;
-        snprintf(loc, sizeof loc, "%s#%u", ps->last_loc, ps->loc_count);
-        event_set_str(&ev->location, loc);
+    if (ev->location && strlen(ev->location) < sizeof loc - 16) {
+        strcpy(loc, ev->location);
+        loc_number(ps, loc, sizeof loc);
+        if (strcmp(loc, ev->location) != 0)
+            event_set_str(&ev->location, loc);
     } else if (ev->location) {
-        size_t n = strlen(ev->location);
-        if (n >= sizeof ps->last_loc)
-            n = sizeof ps->last_loc - 1; /* cut: never equal to a location again */
-        memcpy(ps->last_loc, ev->location, n);
-        ps->last_loc[n] = '\0';
+        ps->last_loc[0] = '\0'; /* too long to be numbered: never equal to a location */
         ps->loc_count = 1;
     }
     ps->st.events++;

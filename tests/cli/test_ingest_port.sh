@@ -4,16 +4,7 @@
 # http, the same bytes go through the HTTP decoder instead (nothing is an event, the
 # stream is rejected with HTTP reasons, nothing is silently dropped); a bad spec is a
 # usage error.
-set -u
-BIN=${ES_BIN:?ES_BIN not set}
-SRC=${ES_SRC:?ES_SRC not set}
-T=$(mktemp -d /tmp/es_port_test.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fails=0
-expect() {
-    if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: got '$2', want '$3'"; fails=$((fails + 1)); fi
-}
-q() { sqlite3 -batch -noheader "$1" "$2"; }
+. "$(dirname "$0")/lib.sh"
 pcap=$SRC/tests/captures/nats.pcap
 
 "$BIN" -d "$T/a.db" ingest "$pcap" 2>/dev/null
@@ -32,5 +23,4 @@ expect "unknown protocol: says which are known" "$(grep -c 'one of http, kafka' 
 "$BIN" -d "$T/c.db" ingest --port 99999=http "$pcap" 2>/dev/null
 expect "port out of range: usage error" $? 2
 
-echo "$fails failed"
-[ "$fails" = 0 ]
+finish
