@@ -234,6 +234,14 @@ static char *fmt_u64(char *end, uint64_t v)
     return end;
 }
 
+/* Copies the text of s (without its NUL) to o; returns the end. */
+static char *put_text(char *o, const char *s)
+{
+    while (*s)
+        *o++ = *s++;
+    return o;
+}
+
 static char *put_u64(char *o, uint64_t v)
 {
     char num[24], *s = fmt_u64(num + sizeof num, v);
@@ -273,10 +281,9 @@ static char *put_jstr(char *o, const char *s, size_t n)
             *o++ = '\\';
             *o++ = (char)ch;
         } else if (ch < 0x20) {
-            memcpy(o, "\\u00", 4);
-            o[4] = hex[ch >> 4];
-            o[5] = hex[ch & 15];
-            o += 6;
+            o = put_text(o, "\\u00");
+            *o++ = hex[ch >> 4];
+            *o++ = hex[ch & 15];
         } else {
             *o++ = (char)ch;
         }
@@ -358,11 +365,9 @@ void decoders_emit(struct dec_msg *m, const struct dec_out *o)
     if (o->first_frame)
         first = o->first_frame;
     if (last == 0 || last == first) {
-        memcpy(loc, "frame ", 6);
-        l = put_u64(loc + 6, first);
+        l = put_u64(put_text(loc, "frame "), first);
     } else {
-        memcpy(loc, "frames ", 7);
-        l = put_u64(loc + 7, first);
+        l = put_u64(put_text(loc, "frames "), first);
         *l++ = '-';
         l = put_u64(l, last);
     }
