@@ -194,8 +194,11 @@ static int exec_ingest(int argc, char **argv, const char *db)
             if (!parse_size(v, &fi.max_element))
                 goto badsize;
         } else if ((v = opt_value(argc, argv, &i, "--max-depth", &missing)) != NULL) {
-            if (!parse_size(v, &sz) || sz > 100000)
-                goto badsize;
+            if (!parse_size(v, &sz) || sz < 1 || sz > JDOC_MAX_DEPTH - 1) {
+                cli_error("ingest", "--max-depth %s: expected 1 to %d levels", v,
+                          JDOC_MAX_DEPTH - 1);
+                goto usage;
+            }
             fi.max_depth = sz;
         } else if ((v = opt_value(argc, argv, &i, "--redact", &missing)) != NULL) {
             if (red != NULL) {
@@ -398,7 +401,8 @@ const struct cmd_entry cmd_ingest_entry = {
     "  --max-line N      longer lines are rejected (line_too_long) and skipped\n"
     "                    without being buffered (default 1M)\n"
     "  --max-element N   larger elements of JSON documents are rejected (default 16M)\n"
-    "  --max-depth N     deeper JSON nesting in JSON documents is rejected (default 512)\n"
+    "  --max-depth N     deeper JSON nesting is rejected (json_too_deep; default 512,\n"
+    "                    at most 1023)\n"
     "  --port P=PROTO    in pcap files, also decode TCP port P as PROTO (http, kafka,\n"
     "                    amqp, mqtt, nats), as for capture; repeatable\n"
     "  --max-headers N   in pcap files, header fields per message (default 128, at\n"

@@ -14,7 +14,7 @@
  *   invalid_utf8            the record is not valid UTF-8
  *   invalid_json            JSON syntax error (detail: line/column and jansson's text)
  *   truncated_json          the input ends inside a JSON value
- *   json_too_deep           nesting deeper than max_depth (or jansson's own limit, 2048)
+ *   json_too_deep           nesting deeper than max_depth (default 512, at most 1023)
  *   json_element_too_large  one element of a JSON document larger than max_element
  *   duplicate_key           the same key twice in one object
  *   not_an_object           a JSON value that is not an object (a number, a string...)
@@ -536,9 +536,17 @@ static int src_json(struct src *s, const uint8_t *p, size_t len, uint64_t line, 
 
     if (memchr(p, '\0', len) != NULL)
         return src_reject(s, line, "nul_byte", "NUL byte in JSON text", p, len);
-    /* The fast path; jansson below only for what it refuses (the error text, repairs). */
-    if (jdoc_parse(&s->doc, (const char *)p, len, 0, 0) == ES_OK)
+    /*
+     * The fast path; jansson below only for what it refuses (the error text, repairs).
+     * --max-depth N allows N nested containers: their innermost values are level N + 1.
+     */
+    if (jdoc_parse(&s->doc, (const char *)p, len, (int)s->fi->max_depth + 1, 0) == ES_OK)
         return src_emit_doc(s, &s->doc, line, lc, p, len);
+    if (strcmp(s->doc.why, "json_too_deep") == 0) {
+        snprintf(detail, sizeof detail, "nesting deeper than %zu (--max-depth)",
+                 s->fi->max_depth);
+        return src_reject(s, line, "json_too_deep", detail, p, len);
+    }
     v = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | flags, &jerr);
     if (v == NULL && json_error_code(&jerr) == json_error_invalid_utf8) {
         /*

@@ -3,8 +3,9 @@
  * unescaped strings), so that normalising one record costs no allocation once the arrays
  * have grown to the size of a typical record. It accepts exactly the JSON that jansson's
  * json_loadb(JSON_REJECT_DUPLICATES | JSON_DECODE_ANY) accepts (RFC 8259: valid UTF-8, no
- * NUL, no duplicate keys, integers that fit 64 bits, finite reals), or less when max_depth
- * is lower; a caller that needs jansson's error text asks jansson after a failure.
+ * NUL, no duplicate keys, integers that fit 64 bits, finite reals) up to JDOC_MAX_DEPTH
+ * levels (jansson: 2048), or fewer when max_depth is lower; a caller that needs jansson's
+ * error text asks jansson after a failure.
  *
  * Nodes are numbered in document order from 0 (the root); a container's descendants are
  * the indexes after it up to its `end`, so "is node j inside node i" is a range check and
@@ -24,7 +25,12 @@ enum jd_type { JD_NULL, JD_FALSE, JD_TRUE, JD_INT, JD_REAL, JD_STRING, JD_ARRAY,
 
 #define JD_CANON 0x01 /* the input span is the compact canonical text of the value */
 
-#define JDOC_MAX_DEPTH 2048 /* jansson's limit: deeper input is refused */
+/*
+ * Deeper input is refused (json_too_deep). jansson allows 2048, but the parser and the
+ * writer recurse once per level and 2048 levels overflow an 8 MB stack in an -O0 ASan
+ * build; the file collector's default limit (--max-depth) is 512 anyway.
+ */
+#define JDOC_MAX_DEPTH 1024
 #define JDOC_ALLOW_NUL 0x01 /* jdoc_parse flag: "\u0000" allowed in strings (jansson's JSON_ALLOW_NUL) */
 
 struct jd_node {

@@ -41,8 +41,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     jdoc_init(&d);
     rc = jdoc_parse(&d, (const char *)data, size, 0, 0);
     j = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-    /* Raw NUL bytes are refused before either parser runs (jansson stops at some). */
-    if ((rc == ES_OK) != (j != NULL) && memchr(data, 0, size) == NULL)
+    /* Raw NUL bytes are refused before either parser runs (jansson stops at some); jdoc
+     * stops at JDOC_MAX_DEPTH levels, jansson at 2048. */
+    if ((rc == ES_OK) != (j != NULL) && memchr(data, 0, size) == NULL &&
+        !(rc != ES_OK && strcmp(d.why, "json_too_deep") == 0))
         abort(); /* the two parsers disagree on what is JSON */
     if (rc == ES_OK && j != NULL && jd_type(&d, 0) == JD_OBJECT) {
         struct event fast, slow;
