@@ -1168,30 +1168,6 @@ static int hex4(struct cursor *c, unsigned *v)
     return 1;
 }
 
-static size_t put_utf8(uint8_t *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        o[0] = (uint8_t)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (uint8_t)(0xc0 | cp >> 6);
-        o[1] = (uint8_t)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (uint8_t)(0xe0 | cp >> 12);
-        o[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
-        o[2] = (uint8_t)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    o[0] = (uint8_t)(0xf0 | cp >> 18);
-    o[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3f));
-    o[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
-    o[3] = (uint8_t)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 /*
  * A quoted value after its opening quote: unescapes into o (room for c->left bytes: the
  * text never grows). Returns the length, or -1 with *why.
@@ -1248,7 +1224,7 @@ static long logfmt_quoted(struct cursor *c, uint8_t *o, const char **why)
                 *why = "logfmt_bad_escape";
                 return -1;
             }
-            n += put_utf8(o + n, cp);
+            n += event_utf8_put(o + n, cp);
             break;
         default: /* unknown escape: kept as written */
             o[n++] = '\\';

@@ -80,6 +80,9 @@ int event_cp_unsafe(uint32_t cp);
  */
 char *event_utf8_repair(const void *p, size_t len, size_t *outlen);
 
+/* Writes code point cp (at most U+10FFFF) as UTF-8 to o (4 bytes of room); returns its length. */
+size_t event_utf8_put(void *o, uint32_t cp);
+
 /* 64-bit FNV-1a of len bytes; used for payload_hash and hashed keys. Never returns 0. */
 uint64_t event_hash(const void *p, size_t len);
 

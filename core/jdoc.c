@@ -94,30 +94,6 @@ static void skip_blanks(struct jp *jp)
     jp->dirt += (uint64_t)(jp->c.p - start);
 }
 
-static int put_utf8(char *o, uint32_t cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xc0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xe0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        o[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    o[0] = (char)(0xf0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    o[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 /* Four hex digits after "\u". */
 static int hex4(struct jp *jp, uint32_t *v)
 {
@@ -171,7 +147,7 @@ static int unescape(struct jp *jp, char *o, int *n)
     }
     if (cp == 0 && !(jp->flags & JDOC_ALLOW_NUL))
         return fail(jp, "nul_byte");
-    *n = put_utf8(o, cp);
+    *n = (int)event_utf8_put(o, cp);
     return ES_OK;
 }
 

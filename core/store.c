@@ -1004,34 +1004,12 @@ int store_add_event(struct store *st, int64_t origin, const struct event *ev, in
     return txn_maybe_commit(st);
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 when p starts an invalid one. */
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid or a NUL byte. */
 static size_t utf8_len(const unsigned char *p, size_t left)
 {
-    size_t n, i;
-    unsigned c = p[0];
     uint32_t cp;
 
-    if (c >= 0x01 && c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4, cp = c & 0x07;
-    else
-        return 0;
-    if (n > left)
-        return 0;
-    for (i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
-    }
-    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return n;
+    return p[0] == 0 ? 0 : event_utf8_seq(p, left, &cp);
 }
 
 int store_add_reject(struct store *st, int64_t origin, const char *location, const char *reason,
