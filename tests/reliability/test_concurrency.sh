@@ -6,8 +6,11 @@
 . "$(dirname "$0")/lib.sh"
 
 db="$work/c.db"
-python3 "$(dirname "$0")/gen_events.py" 100000 21 >"$work/a.jsonl"
-python3 "$(dirname "$0")/gen_events.py" 50000 22 | sed 's/"ord-/"alt-/g' >"$work/b.jsonl"
+# Big enough that the load lasts several seconds: ingest runs at ~100k lines/s, and the
+# readers below must run while it does.
+na=400000 nb=150000
+python3 "$(dirname "$0")/gen_events.py" $na 21 >"$work/a.jsonl"
+python3 "$(dirname "$0")/gen_events.py" $nb 22 | sed 's/"ord-/"alt-/g' >"$work/b.jsonl"
 "$ES_BIN" -d "$db" ingest "$work/a.jsonl" 2>"$work/a.err" &
 pa=$!
 sleep 0.3
@@ -94,6 +97,6 @@ if [ "$tui" = 1 ]; then
     expect_eq "TUI exit after browsing during the load" "$(cat "$work/tui.exit" 2>/dev/null)" EXIT=0
     grep -qi 'locked\|busy' "$work/tui.err" && bad "TUI: $(grep -i 'locked\|busy' "$work/tui.err" | head -1)"
 fi
-expect_eq "rows" "$(sql "$db" 'SELECT count(*) FROM events;')" "$((150000 + ${pt:+50}+0))"
+expect_eq "rows" "$(sql "$db" 'SELECT count(*) FROM events;')" "$((na + nb + ${pt:+50}+0))"
 expect_eq "integrity_check" "$(sql "$db" 'PRAGMA integrity_check;')" ok
 finish
