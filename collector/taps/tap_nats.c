@@ -24,6 +24,7 @@ struct nats_state {
     natsSubscription *subs[NATS_MAX_SUBJECTS];
     size_t nsubs;
     int64_t dropped; /* slow-consumer drops reported so far */
+    int inflight;    /* on_msg calls running (atomic): the hub must outlive them */
 };
 
 static pthread_mutex_t nats_lib_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -72,6 +73,7 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     uint64_t n;
 
     (void)nc, (void)sub;
+    __atomic_add_fetch(&((struct nats_state *)t->priv)->inflight, 1, __ATOMIC_SEQ_CST);
     if (natsMsgHeader_Keys(msg, &keys, &nkeys) == NATS_OK) {
         for (i = 0; i < nkeys && nh < NATS_MAX_HEADERS; i++) {
             const char **vals = NULL;
@@ -104,6 +106,7 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     event_done(&tmpl);
     free((void *)keys);
     natsMsg_Destroy(msg);
+    __atomic_sub_fetch(&((struct nats_state *)t->priv)->inflight, 1, __ATOMIC_SEQ_CST);
 }
 
 static int nats_fail(char *err, size_t errlen, const char *what, natsStatus s)
@@ -250,9 +253,11 @@ static void nats_run(struct tap *t)
             ns->dropped = dropped;
         }
     }
-    /* stop deliveries before the hub goes away */
+    /* stop deliveries before the hub goes away, and let a callback already running end */
     for (i = 0; i < ns->nsubs; i++)
         natsSubscription_Unsubscribe(ns->subs[i]);
+    for (i = 0; i < 5000 && __atomic_load_n(&ns->inflight, __ATOMIC_SEQ_CST) > 0; i++)
+        nats_Sleep(1);
 }
 
 static void nats_close(struct tap *t)
