@@ -7,8 +7,10 @@
  *
  * Location: "<subject>#<n>@<tap start µs>". attrs: reply (the reply subject).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <nats/nats.h>
 
@@ -24,7 +26,15 @@ struct nats_state {
     natsSubscription *subs[NATS_MAX_SUBJECTS];
     size_t nsubs;
     int64_t dropped; /* slow-consumer drops reported so far */
-    int inflight;    /* on_msg calls running (atomic): the hub must outlive them */
+    /*
+     * libnats calls back on its own threads, also after Unsubscribe and Close have returned:
+     * the tap must outlive those calls. A subscription's on-complete callback comes after its
+     * last on_msg; the connection's closed callback after its last disconnected/error one.
+     */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t completed; /* subscriptions whose deliveries are over */
+    int closed;       /* the closed callback ran */
 };
 
 static pthread_mutex_t nats_lib_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -36,6 +46,55 @@ static void nats_lib_unref(void)
     if (--nats_lib_users == 0)
         nats_CloseAndWait(2000);
     pthread_mutex_unlock(&nats_lib_mu);
+}
+
+static void nats_signal(struct nats_state *ns, size_t *count, int *flag)
+{
+    pthread_mutex_lock(&ns->mu);
+    if (count != NULL)
+        (*count)++;
+    if (flag != NULL)
+        *flag = 1;
+    pthread_cond_broadcast(&ns->cv);
+    pthread_mutex_unlock(&ns->mu);
+}
+
+/* Waits up to ms for *count to reach want (or *flag to be set); false on timeout. */
+static int nats_wait(struct nats_state *ns, const size_t *count, size_t want, const int *flag,
+                     int ms)
+{
+    struct timespec until;
+    int ok;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&ns->mu);
+    while (!(ok = count != NULL ? *count >= want : *flag != 0))
+        if (pthread_cond_timedwait(&ns->cv, &ns->mu, &until) != 0)
+            break;
+    ok = count != NULL ? *count >= want : *flag != 0;
+    pthread_mutex_unlock(&ns->mu);
+    return ok;
+}
+
+static void on_sub_complete(void *closure)
+{
+    struct nats_state *ns = ((struct tap *)closure)->priv;
+
+    nats_signal(ns, &ns->completed, NULL);
+}
+
+static void on_closed(natsConnection *nc, void *closure)
+{
+    struct nats_state *ns = ((struct tap *)closure)->priv;
+
+    (void)nc;
+    nats_signal(ns, NULL, &ns->closed);
 }
 
 static void on_disconnected(natsConnection *nc, void *closure)
@@ -73,7 +132,6 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     uint64_t n;
 
     (void)nc, (void)sub;
-    __atomic_add_fetch(&((struct nats_state *)t->priv)->inflight, 1, __ATOMIC_SEQ_CST);
     if (natsMsgHeader_Keys(msg, &keys, &nkeys) == NATS_OK) {
         for (i = 0; i < nkeys && nh < NATS_MAX_HEADERS; i++) {
             const char **vals = NULL;
@@ -106,7 +164,6 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     event_done(&tmpl);
     free((void *)keys);
     natsMsg_Destroy(msg);
-    __atomic_sub_fetch(&((struct nats_state *)t->priv)->inflight, 1, __ATOMIC_SEQ_CST);
 }
 
 static int nats_fail(char *err, size_t errlen, const char *what, natsStatus s)
@@ -155,6 +212,8 @@ static int nats_open(struct tap *t, char *err, size_t errlen)
     const char *tok = tap_url_param(&t->url, "token");
 
     t->priv = ns;
+    pthread_mutex_init(&ns->mu, NULL);
+    pthread_cond_init(&ns->cv, NULL);
     pthread_mutex_lock(&nats_lib_mu);
     nats_lib_users++;
     pthread_mutex_unlock(&nats_lib_mu);
@@ -178,6 +237,7 @@ static int nats_open(struct tap *t, char *err, size_t errlen)
         (s = natsOptions_SetMaxPendingMsgs(ns->opts, 1000000)) != NATS_OK ||
         (s = natsOptions_SetDisconnectedCB(ns->opts, on_disconnected, t)) != NATS_OK ||
         (s = natsOptions_SetReconnectedCB(ns->opts, on_reconnected, t)) != NATS_OK ||
+        (s = natsOptions_SetClosedCB(ns->opts, on_closed, t)) != NATS_OK ||
         (s = natsOptions_SetErrorHandler(ns->opts, on_error, t)) != NATS_OK) {
         free(url);
         rc = nats_fail(err, errlen, "cannot set NATS options", s);
@@ -223,8 +283,13 @@ static int nats_open(struct tap *t, char *err, size_t errlen)
             rc = nats_fail(err, errlen, what, s);
             goto out;
         }
-        natsSubscription_SetPendingLimits(ns->subs[ns->nsubs], 1000000, 1024 * 1024 * 1024);
         ns->nsubs++;
+        natsSubscription_SetPendingLimits(ns->subs[ns->nsubs - 1], 1000000, 1024 * 1024 * 1024);
+        s = natsSubscription_SetOnCompleteCB(ns->subs[ns->nsubs - 1], on_sub_complete, t);
+        if (s != NATS_OK) {
+            rc = nats_fail(err, errlen, "cannot watch the subscription", s);
+            goto out;
+        }
     }
     /* the server has the subscriptions once a PING round trip is done */
     s = natsConnection_FlushTimeout(ns->nc, 5000);
@@ -256,8 +321,8 @@ static void nats_run(struct tap *t)
     /* stop deliveries before the hub goes away, and let a callback already running end */
     for (i = 0; i < ns->nsubs; i++)
         natsSubscription_Unsubscribe(ns->subs[i]);
-    for (i = 0; i < 5000 && __atomic_load_n(&ns->inflight, __ATOMIC_SEQ_CST) > 0; i++)
-        nats_Sleep(1);
+    if (!nats_wait(ns, &ns->completed, ns->nsubs, NULL, 10000))
+        tap_notice(t, "message deliveries did not end within 10 s");
 }
 
 static void nats_close(struct tap *t)
@@ -273,9 +338,14 @@ static void nats_close(struct tap *t)
     }
     if (ns->nc != NULL) {
         natsConnection_Close(ns->nc);
+        /* the closed callback is the connection's last: after it, nothing refers to t */
+        if (!nats_wait(ns, NULL, 0, &ns->closed, 10000))
+            tap_notice(t, "the NATS connection did not close within 10 s");
         natsConnection_Destroy(ns->nc);
     }
     natsOptions_Destroy(ns->opts);
+    pthread_cond_destroy(&ns->cv);
+    pthread_mutex_destroy(&ns->mu);
     free(ns);
     t->priv = NULL;
     nats_lib_unref();
