@@ -6,13 +6,20 @@
 . "$(dirname "$0")/lib.sh"
 
 db="$work/c.db"
-# Big enough that the load lasts several seconds: ingest runs at ~100k lines/s, and the
-# readers below must run while it does.
+# The readers below must run while the writers do, however fast the machine: ingest a reads
+# a pipe that stays open until the readers have run a few rounds (a file of 100k lines was
+# stored before the first reader ran on a fast machine).
 na=400000 nb=150000
 python3 "$(dirname "$0")/gen_events.py" $na 21 >"$work/a.jsonl"
 python3 "$(dirname "$0")/gen_events.py" $nb 22 | sed 's/"ord-/"alt-/g' >"$work/b.jsonl"
-"$ES_BIN" -d "$db" ingest "$work/a.jsonl" 2>"$work/a.err" &
+mkfifo "$work/a.pipe"
+"$ES_BIN" -d "$db" ingest - <"$work/a.pipe" 2>"$work/a.err" &
 pa=$!
+# the feeder alone holds the pipe's write end (an fd of this shell would be inherited by
+# mosquitto and the tmux server, and ingest a would never see the end)
+{ cat "$work/a.jsonl"; while [ ! -e "$work/a.done" ]; do sleep 0.1; done; } >"$work/a.pipe" &
+feeder=$!
+cleanup_hooks+=("kill $feeder 2>/dev/null")
 sleep 0.3
 "$ES_BIN" -d "$db" ingest "$work/b.jsonl" 2>"$work/b.err" &
 pb=$!
@@ -76,7 +83,11 @@ while kill -0 "$pa" 2>/dev/null || kill -0 "$pb" 2>/dev/null; do
     # whole batches only: no process with a number of events other than 5
     part=$(sql "$db" "SELECT count(*) FROM (SELECT correlation_id, count(*) n FROM events WHERE correlation_id LIKE 'ord-%' GROUP BY 1 HAVING n % 5 != 0);" 2>&1)
     [ "$part" = 0 ] || { grep -q locked <<<"$part" && bad "sqlite3 reader: $part"; }
+    # enough rounds: let ingest a reach its end
+    [ "$readers" -ge 8 ] && touch "$work/a.done"
 done
+touch "$work/a.done"
+wait "$feeder"
 wait "$pa"; expect_eq "ingest a exit" "$?" 0
 wait "$pb"; expect_eq "ingest b exit" "$?" 0
 [ "$readers" -ge 4 ] && ok || bad "only $readers reader runs happened during the load"
