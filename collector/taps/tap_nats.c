@@ -74,10 +74,13 @@ static int nats_wait(struct nats_state *ns, const size_t *count, size_t want, co
         until.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&ns->mu);
-    while (!(ok = count != NULL ? *count >= want : *flag != 0))
-        if (pthread_cond_timedwait(&ns->cv, &ns->mu, &until) != 0)
+    for (;;) {
+        ok = count != NULL ? *count >= want : *flag != 0;
+        if (ok || pthread_cond_timedwait(&ns->cv, &ns->mu, &until) != 0)
             break;
-    ok = count != NULL ? *count >= want : *flag != 0;
+    }
+    if (!ok)
+        ok = count != NULL ? *count >= want : *flag != 0;
     pthread_mutex_unlock(&ns->mu);
     return ok;
 }
