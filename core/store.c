@@ -143,9 +143,17 @@ static const struct store_index store_indexes[] = {
 #define STORE_BATCH_MS 1000
 /* How long a writer waits in all for another writer's lock before giving up. */
 #define STORE_WRITER_WAIT_MS 180000
-/* Page cache: normally, and during a bulk load into a big store (KB, for the pragma). */
+/*
+ * Page cache (KB, for the pragma), also for a bulk load into a big store: a bigger one (192
+ * MB was tried) costs more in page faults to fill than it saves in reads; appending 100k
+ * rows to 10M ran 35-44k rows/s with it and 45-55k with this (RESULTS.md).
+ */
 #define STORE_CACHE_KB "65536"
-#define STORE_BULK_CACHE_KB "196608"
+/*
+ * Bytes of WAL kept after a checkpoint. A commit into a big store writes 100+ MB of index
+ * pages to the WAL; truncating it to less makes every commit grow the file again.
+ */
+#define STORE_WAL_KEEP "268435456"
 /*
  * Page cache while CREATE INDEX sorts (KB). SQLite sizes its in-memory sort runs from the
  * cache: small runs stay in the CPU caches, are sorted by the helper thread while the main
@@ -862,7 +870,7 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err, 
             rc = db_exec(st, "configure store",
                          "PRAGMA synchronous = NORMAL;"
                          " PRAGMA cache_size = -" STORE_CACHE_KB ";"
-                         " PRAGMA journal_size_limit = 67108864;"
+                         " PRAGMA journal_size_limit = " STORE_WAL_KEEP ";"
                          " PRAGMA foreign_keys = OFF");
         if (rc == ES_OK)
             rc = migrate(st, version);
@@ -1082,14 +1090,8 @@ int store_bulk_begin(struct store *st, uint64_t expect)
     sqlite3_finalize(s);
     if (rc != ES_OK)
         return rc;
-    if (rows > STORE_BULK_SMALL && (expect == 0 || (uint64_t)rows >= expect)) {
-        /*
-         * A big store: maintaining the indexes beats rebuilding them. Each row dirties a
-         * random leaf page of every UUID index; a bigger cache keeps more of them between
-         * rows and spills fewer to the WAL mid-transaction (peak memory stays < 300 MB).
-         */
-        return db_exec(st, "configure bulk cache", "PRAGMA cache_size = -" STORE_BULK_CACHE_KB);
-    }
+    if (rows > STORE_BULK_SMALL && (expect == 0 || (uint64_t)rows >= expect))
+        return ES_OK; /* a big store: maintaining the indexes beats rebuilding them */
 
     /* Drop the secondary indexes; a marker tells a later open to rebuild them if we die. */
     rc = txn_begin(st);
