@@ -53,6 +53,8 @@ struct sink_impl {
     int writer_asleep;            /* the writer waits without a deadline: signal it */
     int quit;                     /* sink_done: the writer exits once the queue is empty */
     uint64_t flush_req, flush_done; /* flush generations asked / completed */
+    uint64_t enqueued, finished;  /* items ever queued / stored (or dropped) by the writer */
+    uint64_t flush_upto;          /* the pending flush covers items up to this count */
     int err;                      /* first error of the writer (ES_OK: none) */
     uint64_t stored, present;     /* counts from the writer */
     int uncommitted;              /* rows written since the last commit */
@@ -131,6 +133,17 @@ static void *writer_main(void *arg)
 
     pthread_mutex_lock(&w->mu);
     for (;;) {
+        /*
+         * A flush is done once what was queued before it is stored and committed; items
+         * queued since (other threads go on handing over) do not hold it up.
+         */
+        if (w->flush_req != w->flush_done && w->finished >= w->flush_upto) {
+            uint64_t gen = w->flush_req;
+            writer_commit(s, w);
+            w->flush_done = gen;
+            pthread_cond_broadcast(&w->changed);
+            continue;
+        }
         if (w->len == 0 && !w->quit && w->flush_req == w->flush_done) {
             if (idle_ms >= SINK_SLEEP_MS && !w->uncommitted) {
                 w->writer_asleep = 1;
@@ -150,17 +163,8 @@ static void *writer_main(void *arg)
             continue;
         }
         idle_ms = 0;
-        if (w->len == 0) {
-            /* Queue drained: a flush asked for a commit, or we are told to quit. */
-            if (w->flush_req != w->flush_done) {
-                uint64_t gen = w->flush_req;
-                writer_commit(s, w);
-                w->flush_done = gen;
-                pthread_cond_broadcast(&w->changed);
-                continue;
-            }
-            break; /* quit */
-        }
+        if (w->len == 0)
+            break; /* quit, the queue drained (a flush is handled above) */
         /* Move a run of items out, store them without holding the queue lock. */
         n = w->len < SINK_TAKE ? w->len : SINK_TAKE;
         for (i = 0; i < n; i++)
@@ -182,6 +186,7 @@ static void *writer_main(void *arg)
             w->stored += stored;
             w->present += present;
             w->uncommitted = 1;
+            w->finished += n;
         }
         if (rc != ES_OK && w->err == ES_OK)
             w->err = rc;
@@ -292,6 +297,7 @@ static int enqueue(struct sink *s, struct sink_item *it)
     if (rc == ES_OK) {
         w->q[(w->head + w->len) % SINK_QUEUE] = *it;
         w->len++;
+        w->enqueued++;
         if (w->writer_asleep || w->len == SINK_TAKE)
             pthread_cond_signal(&w->not_empty);
     }
@@ -304,38 +310,50 @@ static int enqueue(struct sink *s, struct sink_item *it)
     return rc;
 }
 
-/* Waits until the writer holds nothing; with commit, also until it has committed. */
-static int drain(struct sink *s, int commit)
+/*
+ * Waits until the writer holds nothing; with commit, until what was handed over before the
+ * call is committed. With producer, the caller is the producer: counts are synced and the
+ * stored items freed; without, it may be another thread (sink_commit).
+ */
+static int drain(struct sink *s, int commit, int producer)
 {
     struct sink_impl *w = s->priv;
     uint64_t gen;
-    size_t n;
+    size_t n = 0;
     int rc;
 
-    if (w == NULL)
-        return commit ? store_commit(s->st) : ES_OK;
+    if (w == NULL) /* nothing handed over; another thread must not touch the store */
+        return commit && producer ? store_commit(s->st) : ES_OK;
     if (!w->threaded) {
+        /* inline: the producer stores under mu and uses the store under store_mu */
+        pthread_mutex_lock(&w->store_mu);
         pthread_mutex_lock(&w->mu);
         rc = w->err;
         if (rc == ES_OK && commit)
             rc = w->err = store_commit(s->st);
         pthread_mutex_unlock(&w->mu);
+        pthread_mutex_unlock(&w->store_mu);
         return rc;
     }
     pthread_mutex_lock(&w->mu);
     if (commit) {
         gen = ++w->flush_req;
+        w->flush_upto = w->enqueued;
         pthread_cond_signal(&w->not_empty);
-        while (w->flush_done < gen)
+        while (w->flush_done < gen && (producer || w->err == ES_OK))
             pthread_cond_wait(&w->changed, &w->mu);
     } else {
         while (w->len > 0 || w->writer_busy)
             pthread_cond_wait(&w->changed, &w->mu);
     }
-    rc = sync_counts(s, w);
-    n = collect_dead(w);
+    rc = w->err;
+    if (producer) {
+        rc = sync_counts(s, w);
+        n = collect_dead(w);
+    }
     pthread_mutex_unlock(&w->mu);
-    free_spare(w, n);
+    if (producer)
+        free_spare(w, n);
     return rc;
 }
 
@@ -378,7 +396,7 @@ int sink_done(struct sink *s)
 static int with_store_begin(struct sink *s)
 {
     struct sink_impl *w = s->priv;
-    int rc = drain(s, 0);
+    int rc = drain(s, 0, 1);
 
     if (rc != ES_OK)
         return rc;
@@ -419,7 +437,7 @@ int sink_bulk_begin(struct sink *s, uint64_t expect)
 
 int sink_bulk_end(struct sink *s)
 {
-    int rc = drain(s, 1);
+    int rc = drain(s, 1, 1);
 
     if (rc != ES_OK)
         return rc;
@@ -491,5 +509,10 @@ int sink_reject(struct sink *s, const char *location, const char *reason, const 
 
 int sink_flush(struct sink *s)
 {
-    return drain(s, 1);
+    return drain(s, 1, 1);
+}
+
+int sink_commit(struct sink *s)
+{
+    return drain(s, 1, 0);
 }

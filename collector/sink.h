@@ -76,6 +76,13 @@ int sink_reject(struct sink *s, const char *location, const char *reason, const 
 int sink_flush(struct sink *s) ES_WARN_UNUSED;
 
 /*
+ * Waits until what was handed over before the call is committed, like sink_flush, but may
+ * be called from a thread other than the producer's while it goes on handing over (items
+ * queued meanwhile do not hold it up). Does not update s->counts.
+ */
+int sink_commit(struct sink *s) ES_WARN_UNUSED;
+
+/*
  * store_bulk_begin/store_bulk_end through the sink (safe while the writer runs): call
  * sink_bulk_begin before a large load (expect: rows expected, 0 if unknown) and
  * sink_bulk_end after it (commits, then rebuilds any deferred index).

@@ -343,7 +343,8 @@ struct tap_hub {
     size_t ntaps;
     uint64_t limit;           /* --count; 0: none */
     uint64_t delivered;       /* under mu */
-    uint64_t flush_seq;       /* atomic: commits done */
+    uint64_t flush_started;   /* under mu: commits asked for (hub_flush) */
+    uint64_t flush_seq;       /* atomic: the last of them that is done */
     int halt;                 /* atomic: stop every tap */
     int fatal;                /* first store error from a tap, under mu */
     char fatal_msg[256];
@@ -565,14 +566,23 @@ int tap_hub_start(struct tap_hub *h)
     return ES_OK;
 }
 
+/*
+ * Commits what the taps handed over, while they go on handing over (not under mu: a commit
+ * into a big store takes a while). A message delivered when flush_started was g is in the
+ * commit numbered g + 1, asked for after it was queued: it is stored once flush_seq > g.
+ */
 static int hub_flush(struct tap_hub *h)
 {
+    uint64_t n;
     int rc;
 
     pthread_mutex_lock(&h->mu);
-    rc = sink_flush(h->sink);
+    n = ++h->flush_started;
+    pthread_mutex_unlock(&h->mu);
+    rc = sink_commit(h->sink);
+    pthread_mutex_lock(&h->mu);
     if (rc == ES_OK)
-        __atomic_add_fetch(&h->flush_seq, 1, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&h->flush_seq, n, __ATOMIC_SEQ_CST);
     else if (h->fatal == ES_OK) {
         h->fatal = rc;
         snprintf(h->fatal_msg, sizeof h->fatal_msg, "cannot commit to the store: %s",
@@ -822,7 +832,7 @@ int tap_deliver(struct tap *t, enum envelope_binding binding, const struct envel
             hub->delivered++;
             t->delivered++;
             if (gen)
-                *gen = __atomic_load_n(&hub->flush_seq, __ATOMIC_SEQ_CST);
+                *gen = hub->flush_started;
         } else {
             hub->fatal = rc;
             snprintf(hub->fatal_msg, sizeof hub->fatal_msg, "cannot store a message from %s: %s",

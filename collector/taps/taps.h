@@ -152,8 +152,8 @@ void tap_notice(struct tap *t, const char *fmt, ...) __attribute__((format(print
 int tap_sleep(struct tap *t, int ms);
 /* Next reconnect delay: 250 ms doubling up to the cap; *cur is the state (start at 0). */
 int tap_backoff(struct tap *t, int *cur);
-/* Number of commits the hub has done so far: a message handed over while this was g is
-   committed once it is > g (AMQP acks and Kafka offsets wait for that). */
+/* The number of the hub's last finished commit. tap_deliver's *gen is g: the message is
+   stored once this is > g (AMQP acks and Kafka offsets wait for that). */
 uint64_t tap_flush_seq(const struct tap *t);
 /* Resolves the host of t->url; ES_OK or ES_EIO with "unknown host X" in err. */
 int tap_resolve(struct tap *t, const char *host, char *err, size_t errlen) ES_WARN_UNUSED;
@@ -167,7 +167,8 @@ int64_t tap_now_us(void);
  * consumed and may be NULL). A message the envelope cannot read becomes a reject at
  * tmpl->location. Returns ES_OK (also for a reject), ES_EINTERRUPTED when the --count
  * limit was already reached (message not stored: do not acknowledge it), or a store error
- * (the hub then stops every tap). *gen (may be NULL) receives tap_flush_seq() at hand-over.
+ * (the hub then stops every tap). *gen (may be NULL) receives the number of commits asked
+ * for at hand-over (see tap_flush_seq).
  */
 int tap_deliver(struct tap *t, enum envelope_binding binding, const struct envelope_header *h,
                 size_t nh, const void *body, size_t len, struct event *tmpl, json_t *attrs,

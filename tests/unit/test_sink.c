@@ -1,5 +1,6 @@
 /* Unit tests for collector/sink.c: the threaded writer keeps order and counts, flush makes
  * everything visible, errors come back to the collector, idle rows get committed. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -165,6 +166,59 @@ static void test_idle_commit(void)
     free(path);
 }
 
+/* sink_commit from another thread while the producer goes on: what was handed over before
+ * the call is in the store when it returns (the tap hub's commits work this way). */
+struct producer {
+    struct sink *s;
+    int n;
+    int handed; /* atomic: events handed over so far */
+};
+
+static void *produce(void *arg)
+{
+    struct producer *p = arg;
+    struct event ev;
+    int i;
+
+    for (i = 0; i < p->n; i++) {
+        fill(&ev, i, "orders@1");
+        if (sink_event_take(p->s, &ev) != ES_OK)
+            break;
+        __atomic_store_n(&p->handed, i + 1, __ATOMIC_SEQ_CST);
+    }
+    return NULL;
+}
+
+static void test_commit_concurrent(void)
+{
+    char *path = xasprintf("%s/commit.db", dir), err[512];
+    struct store *st;
+    struct sink s;
+    struct producer p;
+    pthread_t th;
+    int rounds = 0, before;
+
+    CHECK_INT(store_open(path, STORE_CREATE, &st, err, sizeof err), ES_OK);
+    sink_init(&s, st);
+    CHECK_INT(sink_origin(&s, "tap", "nats://127.0.0.1:4222/x"), ES_OK);
+    p.s = &s;
+    p.n = 60000;
+    p.handed = 0;
+    CHECK_INT(pthread_create(&th, NULL, produce, &p), 0);
+    while ((before = __atomic_load_n(&p.handed, __ATOMIC_SEQ_CST)) < p.n) {
+        CHECK_INT(sink_commit(&s), ES_OK);
+        CHECK(count_other(path, "SELECT count(*) FROM events") >= before);
+        rounds++;
+    }
+    pthread_join(th, NULL);
+    CHECK(rounds > 0);
+    CHECK_INT(sink_done(&s), ES_OK);
+    CHECK_INT(s.counts.stored, 60000);
+    CHECK_INT(count_other(path, "SELECT count(*) FROM events"), 60000);
+    store_close(st);
+    free(path);
+}
+
 /* A store failure in the writer comes back to the collector; the store stays valid. */
 static void test_error(void)
 {
@@ -248,6 +302,7 @@ int main(void)
     }
     test_order_counts();
     test_idle_commit();
+    test_commit_concurrent();
     test_error();
     test_bulk();
     if (check_failures == 0) {
