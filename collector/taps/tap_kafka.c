@@ -65,6 +65,36 @@ static void kafka_error(rd_kafka_t *rk, int err, const char *reason, void *opaqu
     }
 }
 
+/* Partitions given or taken by the group (on kafka_run's thread, inside the poll). */
+static void kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    struct tap *t = opaque;
+    int coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    rd_kafka_error_t *e = NULL;
+
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        if (coop)
+            e = rd_kafka_incremental_assign(rk, parts);
+        else
+            rd_kafka_assign(rk, parts);
+        /* the tap reads from here on: scripts wait for this line before producing */
+        tap_notice(t, "assigned %d partition%s", parts->cnt, parts->cnt == 1 ? "" : "s");
+    } else {
+        if (coop)
+            e = rd_kafka_incremental_unassign(rk, parts);
+        else
+            rd_kafka_assign(rk, NULL);
+        if (!tap_stopping(t))
+            tap_notice(t, "%d partition%s revoked (the group rebalances)", parts->cnt,
+                       parts->cnt == 1 ? "" : "s");
+    }
+    if (e != NULL) {
+        tap_notice(t, "rebalance: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+}
+
 static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, char *err,
                     size_t errlen)
 {
@@ -167,6 +197,7 @@ static int kafka_open(struct tap *t, char *err, size_t errlen)
         goto conf_fail;
     rd_kafka_conf_set_log_cb(conf, kafka_log);
     rd_kafka_conf_set_error_cb(conf, kafka_error);
+    rd_kafka_conf_set_rebalance_cb(conf, kafka_rebalance);
     rd_kafka_conf_set_opaque(conf, t);
     free(group);
     group = NULL;

@@ -52,7 +52,10 @@ run_case() { # NAME CHANNEL URL PUBLISH_FUNCTION
     "$ES_BIN" -d "$DB" tap "$url" 2>"$W/$name.tap.log" &
     local tap=$!
     PIDS+=("$tap")
-    for i in $(seq 1 100); do grep -q tapping "$W/$name.tap.log" && break; sleep 0.1; done
+    # a Kafka tap reads once the group has given it the partitions (?from=end skips the rest)
+    local ready=tapping
+    [ "$name" = kafka ] && ready=assigned
+    for i in $(seq 1 300); do grep -q "$ready" "$W/$name.tap.log" && break; sleep 0.1; done
     python3 "$W/poll.py" "$DB" "$channel" "$N" 300 >"$W/$name.poll" &
     local poll=$!
     for i in $(seq 1 100); do grep -q ready "$W/$name.poll" && break; sleep 0.1; done
