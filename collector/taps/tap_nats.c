@@ -35,6 +35,7 @@ struct nats_state {
     pthread_cond_t cv;
     size_t completed; /* subscriptions whose deliveries are over */
     int closed;       /* the closed callback ran */
+    int reconnected;  /* atomic: set by on_reconnected, taken by nats_run */
 };
 
 static pthread_mutex_t nats_lib_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -109,10 +110,13 @@ static void on_disconnected(natsConnection *nc, void *closure)
         tap_notice(t, "connection lost; reconnecting");
 }
 
+/* nats_run says so once the server has the subscriptions again. */
 static void on_reconnected(natsConnection *nc, void *closure)
 {
+    struct nats_state *ns = ((struct tap *)closure)->priv;
+
     (void)nc;
-    tap_notice(closure, "reconnected");
+    __atomic_store_n(&ns->reconnected, 1, __ATOMIC_SEQ_CST);
 }
 
 static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *closure)
@@ -312,6 +316,17 @@ static void nats_run(struct tap *t)
     /* delivery happens on the library's threads (on_msg); watch for slow-consumer drops */
     while (!tap_sleep(t, 200)) {
         int64_t dropped = 0, d;
+        /*
+         * libnats sent the subscriptions again before the reconnected callback; a PING
+         * round trip after them means the server has them: from then on nothing published
+         * is missed, and "reconnected" says so.
+         */
+        if (__atomic_exchange_n(&ns->reconnected, 0, __ATOMIC_SEQ_CST)) {
+            if (natsConnection_FlushTimeout(ns->nc, 5000) == NATS_OK)
+                tap_notice(t, "reconnected");
+            else
+                __atomic_store_n(&ns->reconnected, 1, __ATOMIC_SEQ_CST); /* try again */
+        }
         for (i = 0; i < ns->nsubs; i++)
             if (natsSubscription_GetDropped(ns->subs[i], &d) == NATS_OK)
                 dropped += d;
