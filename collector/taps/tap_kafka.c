@@ -169,6 +169,8 @@ static int kafka_open(struct tap *t, char *err, size_t errlen)
         (rc = conf_set(conf, "enable.auto.commit", "true", err, errlen)) != ES_OK ||
         (rc = conf_set(conf, "auto.commit.interval.ms", "500", err, errlen)) != ES_OK ||
         (rc = conf_set(conf, "enable.auto.offset.store", "false", err, errlen)) != ES_OK ||
+        /* a debugging tap wants records soon, not in big fetches (default: up to 500 ms) */
+        (rc = conf_set(conf, "fetch.wait.max.ms", "100", err, errlen)) != ES_OK ||
         (rc = conf_set(conf, "auto.offset.reset", strcmp(from, "end") == 0 ? "latest" : "earliest",
                        err, errlen)) != ES_OK ||
         (rc = conf_set(conf, "reconnect.backoff.ms", "100", err, errlen)) != ES_OK ||

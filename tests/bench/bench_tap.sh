@@ -5,7 +5,9 @@
 # a poller queries the store every 20 ms and records, per event, publish -> queryable.
 # Prints: publisher rate, stored events/s (first to last queryable), p50/p99 delay.
 #   usage: bash tests/bench/bench_tap.sh BUILD_DIR
-#   env:   BENCH_TAP_N (100000 per broker), BENCH_TAP_STORE (tap into this existing store,
+#   env:   BENCH_TAP_N (100000 per broker), BENCH_TAP_RATE (publish rate, events/s: 25000,
+#          the issue's sustained rate; 0 = as fast as the publisher goes, then the delay
+#          measures the backlog), BENCH_TAP_STORE (tap into this existing store,
 #          e.g. the 10M-event store run.sh keeps; default: a fresh one), BENCH_RECORD=1
 #          appends the table to tests/bench/RESULTS.md
 set -u
@@ -14,6 +16,7 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 ES_BIN=${ES_BIN:-$BUILD/eventscope}
 MOCK=$BUILD/tests/kafka_mock
 N=${BENCH_TAP_N:-100000}
+RATE=${BENCH_TAP_RATE:-25000}
 W=$(mktemp -d "${TMPDIR:-/tmp}/es-bench-tap.XXXXXX")
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$W"' EXIT
@@ -75,13 +78,19 @@ run_case() { # NAME CHANNEL URL PUBLISH_FUNCTION
         tee -a "$OUT"
 }
 
-gen_lines() { # PREFIX FORMAT: N lines, each with its publish time in µs
+gen_lines() { # PREFIX FORMAT: N lines at RATE/s, each with its publish time in µs
     python3 -c '
 import sys, time, json, uuid
-pre, fmt, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+pre, fmt, n, rate = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 w = sys.stdout.write
 corr = prev = None
+t0 = time.time()
 for i in range(n):
+    if rate > 0 and i % 100 == 0:
+        sys.stdout.flush()
+        ahead = t0 + i / rate - time.time()
+        if ahead > 0:
+            time.sleep(ahead)
     # random UUIDv4 ids as real producers send (the costly case for the indexes of the store):
     # processes of 5 events, each caused by the previous one
     eid = str(uuid.uuid4())
@@ -97,12 +106,13 @@ for i in range(n):
         w(json.dumps({"subject": "bench.x", "headers": [["content-type", "application/cloudevents+json"]], "body": body}) + "\n")
     else:
         w(json.dumps(ev) + "\n")
-' "$1" "$2" "$N"
+' "$1" "$2" "$N" "$RATE"
 }
 
 printf '%-8s %8s  %10s  %10s  %8s  %8s  %8s  %10s\n' broker stored "pub ev/s" "stored/s" "p50 s" \
     "p99 s" "tap cpu" "ev/cpu-s" | tee "$OUT"
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores" | tee -a "$OUT"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores;" \
+    "publishing at $([ "$RATE" = 0 ] && echo "full speed" || echo "$RATE events/s")" | tee -a "$OUT"
 
 # --- mosquitto ---
 MP=$base
@@ -131,8 +141,9 @@ if [ -x "$MOCK" ]; then
     exec 8<"$W/k.out"
     read -r -t 20 -u 8 first
     BS=${first#BOOTSTRAP }
-    pub_kafka() { echo "produce bench $N ka timed" >&7; read -r -t 600 -u 8 _; }
-    run_case kafka bench "kafka://$BS/bench?from=end" pub_kafka
+    pub_kafka() { echo "produce bench $N ka timed $RATE" >&7; read -r -t 600 -u 8 _; }
+    # a new topic: from the beginning is everything this run produces
+    run_case kafka bench "kafka://$BS/bench?from=beginning" pub_kafka
 fi
 rows=$(sqlite3 "$DB" "select count(*) from events")
 echo "store rows after the run: $rows"
