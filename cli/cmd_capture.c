@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -284,7 +285,11 @@ static int exec_capture(int argc, char **argv, const char *db)
             pcapsrc_set_hooks(ps, dry_event, dry_reject, &u);
             rc = ES_OK;
         } else {
+            struct stat sb;
             rc = sink_origin(&sink, "pcap", file);
+            /* a file is a bulk load, as for ingest: about one event per KB of capture */
+            if (rc == ES_OK)
+                rc = sink_bulk_begin(&sink, stat(file, &sb) == 0 ? (uint64_t)sb.st_size / 1024 : 0);
         }
         if (rc == ES_OK)
             rc = pcapsrc_read_path(ps, file, err, sizeof err);
@@ -294,6 +299,11 @@ static int exec_capture(int argc, char **argv, const char *db)
             int rc2 = pcapsrc_finish(ps);
             if (rc == ES_OK)
                 rc = rc2;
+        }
+        /* whatever happened, what was read is committed and the store left indexed */
+        if (!dry && sink_bulk_end(&sink) != ES_OK && (rc == ES_OK || rc == ES_EINTERRUPTED)) {
+            snprintf(err, sizeof err, "storing failed: %s", store_errmsg(st));
+            rc = ES_ESTORE;
         }
         stats = *pcapsrc_stats(ps);
         pcapsrc_free(ps);
