@@ -312,6 +312,7 @@ const struct cmd_entry cmd_tap_entry = {
     "  amqp://[user:pass@]host:5672/vhost?exchange=X[,Y]&binding=KEY[,KEY]  [&firehose=1]\n"
     "  nats://[user:pass@]host:4222/subject[,subject...]  wildcards * and >, headers\n"
     "  kafka://[user:pass@]host:9092[,host:port]/topic[,topic]?group=G&from=beginning|end|TIME\n"
+    "                 [&session_timeout=MS]: says \"assigned N partitions\" once it reads\n"
     "  mqtts:// amqps:// or ?tls=1 (also implied by --ca/--cert/--key) for TLS\n"
     "  -   replay stdin, with --format kcat (kcat -C -J) or mosquitto-json (mosquitto_sub -F %j)\n"
     "\n"

@@ -177,6 +177,15 @@ static int kafka_open(struct tap *t, char *err, size_t errlen)
         (rc = conf_set(conf, "session.timeout.ms", "10000", err, errlen)) != ES_OK ||
         (rc = conf_set(conf, "reconnect.backoff.max.ms", "5000", err, errlen)) != ES_OK)
         goto conf_fail;
+    /* ?session_timeout=MS: how long the group waits for a tap that died before its
+     * partitions move (default 10 s); heartbeats go three times as often */
+    if ((v = tap_url_param(&t->url, "session_timeout")) != NULL) {
+        char hb[32];
+        snprintf(hb, sizeof hb, "%ld", strtol(v, NULL, 10) / 3 > 0 ? strtol(v, NULL, 10) / 3 : 1);
+        if ((rc = conf_set(conf, "session.timeout.ms", v, err, errlen)) != ES_OK ||
+            (rc = conf_set(conf, "heartbeat.interval.ms", hb, err, errlen)) != ES_OK)
+            goto conf_fail;
+    }
     if (t->url.user != NULL) {
         v = tap_url_param(&t->url, "mechanism");
         if ((rc = conf_set(conf, "security.protocol", t->url.tls ? "sasl_ssl" : "sasl_plaintext",
