@@ -294,7 +294,9 @@ nats-server -c "$T/nats.conf" >"$T/nats2.log" 2>&1 &
 NATS=$!
 PIDS+=("$NATS")
 wait_port "$PN" 10 || die "nats-server did not restart: $(tail -3 "$T/nats2.log")"
-wait_log "$T/nats1.log" "reconnected" 20 && ok "NATS tap reconnected over TLS" || fail "no reconnect notice"
+# two connections (two URLs), each reconnects on its own: the one publishing to waits for its own
+wait_log "$T/nats1.log" 'tls\.>: reconnected' 20 && wait_log "$T/nats1.log" 'env\.\*: reconnected' 20 &&
+    ok "NATS tap reconnected over TLS" || fail "no reconnect notice"
 ngen nr 4 tls.orders.again | npub || fail "publish to NATS after the restart"
 wait_sql "select count(*) from events where event_id like 'nr-%'" 4 15 || fail "NATS after the restart"
 stop_tap "$T/nats1.log"
