@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 static int check_failures;
 static int check_count;
 
@@ -44,5 +46,19 @@ static int check_count;
 #define CHECK_DONE()                                                                               \
     (printf("%s: %d checks, %d failed\n", __FILE__, check_count, check_failures),                 \
      check_failures ? 1 : 0)
+
+/* The first column of the first row of sql as an integer; -1 without a row, -2 on error. */
+static inline int64_t check_sql_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *q;
+    int64_t v = -1;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+        return -2;
+    if (sqlite3_step(q) == SQLITE_ROW)
+        v = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return v;
+}
 
 #endif

@@ -181,7 +181,8 @@ static int kafka_open(struct tap *t, char *err, size_t errlen)
      * partitions move (default 10 s); heartbeats go three times as often */
     if ((v = tap_url_param(&t->url, "session_timeout")) != NULL) {
         char hb[32];
-        snprintf(hb, sizeof hb, "%ld", strtol(v, NULL, 10) / 3 > 0 ? strtol(v, NULL, 10) / 3 : 1);
+        long third = strtol(v, NULL, 10) / 3;
+        snprintf(hb, sizeof hb, "%ld", third > 0 ? third : 1);
         if ((rc = conf_set(conf, "session.timeout.ms", v, err, errlen)) != ES_OK ||
             (rc = conf_set(conf, "heartbeat.interval.ms", hb, err, errlen)) != ES_OK)
             goto conf_fail;

@@ -34,7 +34,7 @@ struct nats_state {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     size_t completed; /* subscriptions whose deliveries are over */
-    int closed;       /* the closed callback ran */
+    size_t closed;    /* 1 once the closed callback ran */
     int reconnected;  /* atomic: set by on_reconnected, taken by nats_run */
 };
 
@@ -49,20 +49,17 @@ static void nats_lib_unref(void)
     pthread_mutex_unlock(&nats_lib_mu);
 }
 
-static void nats_signal(struct nats_state *ns, size_t *count, int *flag)
+/* Counts one callback of a kind (ns->completed, ns->closed). */
+static void nats_signal(struct nats_state *ns, size_t *count)
 {
     pthread_mutex_lock(&ns->mu);
-    if (count != NULL)
-        (*count)++;
-    if (flag != NULL)
-        *flag = 1;
+    (*count)++;
     pthread_cond_broadcast(&ns->cv);
     pthread_mutex_unlock(&ns->mu);
 }
 
-/* Waits up to ms for *count to reach want (or *flag to be set); false on timeout. */
-static int nats_wait(struct nats_state *ns, const size_t *count, size_t want, const int *flag,
-                     int ms)
+/* Waits up to ms for *count to reach want; false on timeout. */
+static int nats_wait(struct nats_state *ns, const size_t *count, size_t want, int ms)
 {
     struct timespec until;
     int ok;
@@ -75,13 +72,11 @@ static int nats_wait(struct nats_state *ns, const size_t *count, size_t want, co
         until.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&ns->mu);
-    for (;;) {
-        ok = count != NULL ? *count >= want : *flag != 0;
-        if (ok || pthread_cond_timedwait(&ns->cv, &ns->mu, &until) != 0)
+    while (!(ok = *count >= want))
+        if (pthread_cond_timedwait(&ns->cv, &ns->mu, &until) != 0) {
+            ok = *count >= want;
             break;
-    }
-    if (!ok)
-        ok = count != NULL ? *count >= want : *flag != 0;
+        }
     pthread_mutex_unlock(&ns->mu);
     return ok;
 }
@@ -90,7 +85,7 @@ static void on_sub_complete(void *closure)
 {
     struct nats_state *ns = ((struct tap *)closure)->priv;
 
-    nats_signal(ns, &ns->completed, NULL);
+    nats_signal(ns, &ns->completed);
 }
 
 static void on_closed(natsConnection *nc, void *closure)
@@ -98,7 +93,7 @@ static void on_closed(natsConnection *nc, void *closure)
     struct nats_state *ns = ((struct tap *)closure)->priv;
 
     (void)nc;
-    nats_signal(ns, NULL, &ns->closed);
+    nats_signal(ns, &ns->closed);
 }
 
 static void on_disconnected(natsConnection *nc, void *closure)
@@ -339,7 +334,7 @@ static void nats_run(struct tap *t)
     /* stop deliveries before the hub goes away, and let a callback already running end */
     for (i = 0; i < ns->nsubs; i++)
         natsSubscription_Unsubscribe(ns->subs[i]);
-    if (!nats_wait(ns, &ns->completed, ns->nsubs, NULL, 10000))
+    if (!nats_wait(ns, &ns->completed, ns->nsubs, 10000))
         tap_notice(t, "message deliveries did not end within 10 s");
 }
 
@@ -357,7 +352,7 @@ static void nats_close(struct tap *t)
     if (ns->nc != NULL) {
         natsConnection_Close(ns->nc);
         /* the closed callback is the connection's last: after it, nothing refers to t */
-        if (!nats_wait(ns, NULL, 0, &ns->closed, 10000))
+        if (!nats_wait(ns, &ns->closed, 1, 10000))
             tap_notice(t, "the NATS connection did not close within 10 s");
         natsConnection_Destroy(ns->nc);
     }

@@ -40,19 +40,6 @@ static char *dump(sqlite3 *db)
     return out;
 }
 
-static int64_t one_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *q;
-    int64_t v = -1;
-
-    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-        return -1;
-    if (sqlite3_step(q) == SQLITE_ROW)
-        v = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    return v;
-}
-
 static void same_summary(const struct analyzer_summary *a, const struct analyzer_summary *b)
 {
     size_t i;
@@ -136,12 +123,12 @@ int main(void)
     }
     want = dump(db);
     CHECK(ref.findings > 100);
-    CHECK_INT(ref.events, one_int(db, "SELECT count(*) FROM events"));
-    CHECK_INT(ref.processes, one_int(db, "SELECT count(DISTINCT correlation_id) FROM events"));
-    CHECK_INT(one_int(db, "SELECT count(*) FROM findings AS f JOIN events AS e"
+    CHECK_INT(ref.events, check_sql_int(db, "SELECT count(*) FROM events"));
+    CHECK_INT(ref.processes, check_sql_int(db, "SELECT count(DISTINCT correlation_id) FROM events"));
+    CHECK_INT(check_sql_int(db, "SELECT count(*) FROM findings AS f JOIN events AS e"
                           " ON e.seq = f.event_seq WHERE e.location LIKE 'semantic:%'"),
               1);
-    CHECK_INT(one_int(db, "SELECT count(*) FROM findings AS f"
+    CHECK_INT(check_sql_int(db, "SELECT count(*) FROM findings AS f"
                           " JOIN events AS e ON e.seq = f.event_seq"
                           " JOIN events AS r ON r.seq = f.related_seq"
                           " WHERE f.kind = 'duplicate.semantic' AND e.location = 'semantic:b'"

@@ -11,19 +11,6 @@
 
 static char dir[] = "/tmp/es_test_sink_XXXXXX";
 
-static int64_t count(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *s;
-    int64_t n = -1;
-
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        return -2;
-    if (sqlite3_step(s) == SQLITE_ROW)
-        n = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return n;
-}
-
 /* A separate connection, as another process (trace, tui) would have. */
 static int64_t count_other(const char *path, const char *sql)
 {
@@ -32,7 +19,7 @@ static int64_t count_other(const char *path, const char *sql)
 
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
         return -3;
-    n = count(db, sql);
+    n = check_sql_int(db, sql);
     sqlite3_close(db);
     return n;
 }
@@ -132,8 +119,8 @@ static void test_order_counts(void)
     CHECK_INT(sink_done(&s), ES_OK);
     CHECK_INT(s.counts.present, 100);
     CHECK_INT(s.counts.stored, n - n / 1000 + 50);
-    CHECK_INT(count(store_db(st), "SELECT count(*) FROM events WHERE data IS NULL"), 50);
-    CHECK_INT(count(store_db(st), "SELECT count(DISTINCT origin_id) FROM events"), 2);
+    CHECK_INT(check_sql_int(store_db(st), "SELECT count(*) FROM events WHERE data IS NULL"), 50);
+    CHECK_INT(check_sql_int(store_db(st), "SELECT count(DISTINCT origin_id) FROM events"), 2);
     store_close(st);
     free(path);
 }
@@ -258,8 +245,8 @@ static void test_error(void)
     store_close(st);
 
     CHECK_INT(store_open(path, STORE_CREATE, &st, err, sizeof err), ES_OK);
-    CHECK(count(store_db(st), "SELECT count(*) FROM events") >= 100);
-    CHECK_INT(count(store_db(st), "SELECT count(*) FROM pragma_integrity_check WHERE"
+    CHECK(check_sql_int(store_db(st), "SELECT count(*) FROM events") >= 100);
+    CHECK_INT(check_sql_int(store_db(st), "SELECT count(*) FROM pragma_integrity_check WHERE"
                                   " integrity_check = 'ok'"),
               1);
     store_close(st);
