@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 #define ES_TIME_NONE INT64_MIN /* time_us / observed_us absent */
+/* |µs| from 1970 beyond this (year 10000) is no time: differences of two times fit int64. */
+#define ES_TIME_LIMIT 253402300800000000LL
 
 /* Fields in the order of the events table; used to address string fields generically. */
 #define EVENT_STR_FIELDS(X)                                                                        \

@@ -307,6 +307,12 @@ struct kafka_where {
     size_t msg_len;
 };
 
+/* base + delta as the broker computes it (Java longs wrap), without signed overflow. */
+static int64_t add_wrap(int64_t base, int64_t delta)
+{
+    return (int64_t)((uint64_t)base + (uint64_t)delta);
+}
+
 static void emit_record(struct dec_msg *m, const struct kafka_where *w, struct cursor *r,
                         int64_t base_offset, int64_t base_ts)
 {
@@ -355,8 +361,8 @@ static void emit_record(struct dec_msg *m, const struct kafka_where *w, struct c
     attrs.n = 0;
     dec_attr_int(&attrs, "partition", w->partition);
     if (w->deliver)
-        dec_attr_int(&attrs, "offset", base_offset + off_delta);
-    dec_attr_int(&attrs, "kafka_timestamp", base_ts + ts_delta);
+        dec_attr_int(&attrs, "offset", add_wrap(base_offset, off_delta));
+    dec_attr_int(&attrs, "kafka_timestamp", add_wrap(base_ts, ts_delta));
     memset(&o, 0, sizeof o);
     o.binding = ENV_BIND_KAFKA;
     o.direction = w->deliver ? "deliver" : "publish";

@@ -435,6 +435,8 @@ int pcapsrc_packet(struct pcapsrc *ps, int linktype, int64_t ts_us, const uint8_
     int depth;
 
     (void)wirelen;
+    if (ts_us <= -ES_TIME_LIMIT || ts_us >= ES_TIME_LIMIT)
+        ts_us = ES_TIME_NONE; /* not a time (ES_TIME_NONE itself is below the limit) */
     ps->frame++;
     ps->st.packets++;
     ps->st.bytes += caplen;
@@ -661,7 +663,10 @@ struct ng_iface {
     int64_t offset_s;    /* if_tsoffset */
 };
 
-/* Capture time in µs; ES_TIME_NONE when the file's numbers do not fit (a corrupt IDB). */
+/*
+ * Capture time in µs; ES_TIME_NONE when the file's numbers do not make a time within
+ * ES_TIME_LIMIT (a corrupt IDB or block), so later differences of capture times fit int64.
+ */
 static int64_t ng_time(const struct ng_iface *ifc, uint64_t t)
 {
     int64_t us, off;
@@ -671,22 +676,26 @@ static int64_t ng_time(const struct ng_iface *ifc, uint64_t t)
         long double v = (long double)t * 1e6L;
         for (i = 0; i < ifc->exp; i++)
             v /= 2;
-        if (v >= 9.2e18L)
+        if (v >= (long double)ES_TIME_LIMIT)
             return ES_TIME_NONE;
         us = (int64_t)v;
     } else if (ifc->exp >= 6) {
         uint64_t div = 1;
         for (i = 6; i < ifc->exp && i < 25; i++)
             div *= 10;
+        if (t / div >= (uint64_t)ES_TIME_LIMIT)
+            return ES_TIME_NONE;
         us = (int64_t)(t / div);
     } else {
         uint64_t mul = 1;
         for (i = ifc->exp; i < 6; i++)
             mul *= 10;
+        if (t >= (uint64_t)ES_TIME_LIMIT / mul)
+            return ES_TIME_NONE;
         us = (int64_t)(t * mul);
     }
     if (__builtin_mul_overflow(ifc->offset_s, 1000000, &off) ||
-        __builtin_add_overflow(us, off, &us))
+        __builtin_add_overflow(us, off, &us) || us <= -ES_TIME_LIMIT || us >= ES_TIME_LIMIT)
         return ES_TIME_NONE;
     return us;
 }

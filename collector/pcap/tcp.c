@@ -68,7 +68,7 @@ struct tcp_flow {
     enum flow_state state;
     const struct decoder *dec;
     void *dstate;
-    int64_t last_ts;
+    int64_t last_ts;                /* capture time of its last timed packet, or NONE */
     int rst;
 };
 
@@ -79,7 +79,7 @@ struct tcp {
     struct tcp_flow *lru_head, *lru_tail;
     unsigned nflows;
     size_t mem;                 /* buffered bytes over all flows */
-    int64_t last_idle_check;
+    int64_t last_idle_check;    /* capture time of the last sweep, or NONE */
 };
 
 /* ------------------------------------------------------------------------------------
@@ -601,6 +601,7 @@ static struct tcp_flow *flow_new(struct tcp *t, const struct tcp_pkt *pk, const 
     int sender_is_client;
     uint32_t h;
 
+    f->last_ts = ES_TIME_NONE;
     /* Who is the client: the SYN sender, else whoever talks to a decoder's port. */
     if ((pk->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
         sender_is_client = 1;
@@ -634,14 +635,26 @@ static struct tcp_flow *flow_new(struct tcp *t, const struct tcp_pkt *pk, const 
     return f;
 }
 
+/* Closes the flows idle for longer than idle_us. Times are within ES_TIME_LIMIT (pcapsrc). */
 static int idle_sweep(struct tcp *t, int64_t now)
 {
+    struct tcp_flow *f;
     int rc;
 
     t->last_idle_check = now;
-    while (t->lru_tail && now - t->lru_tail->last_ts > t->o.idle_us)
-        if ((rc = flow_close(t, t->lru_tail, "idle timeout")) != ES_OK)
+    while ((f = t->lru_tail) != NULL) {
+        if (f->last_ts == ES_TIME_NONE) {
+            /* only untimed packets so far (pcapng simple blocks): idle from now on */
+            f->last_ts = now;
+            lru_unlink(t, f);
+            lru_front(t, f);
+            continue;
+        }
+        if (now - f->last_ts <= t->o.idle_us)
+            break;
+        if ((rc = flow_close(t, f, "idle timeout")) != ES_OK)
             return rc;
+    }
     return ES_OK;
 }
 
@@ -653,7 +666,8 @@ int tcp_segment(struct tcp *t, const struct tcp_pkt *pk)
     int dir, rc;
     uint32_t seq;
 
-    if (pk->ts != ES_TIME_NONE && pk->ts - t->last_idle_check > TCP_IDLE_CHECK_US)
+    if (pk->ts != ES_TIME_NONE &&
+        (t->last_idle_check == ES_TIME_NONE || pk->ts - t->last_idle_check > TCP_IDLE_CHECK_US))
         if ((rc = idle_sweep(t, pk->ts)) != ES_OK)
             return rc;
     make_key(key, pk->v6, pk->src, pk->sport, pk->dst, pk->dport);
@@ -676,7 +690,8 @@ int tcp_segment(struct tcp *t, const struct tcp_pkt *pk)
         lru_unlink(t, f);
         lru_front(t, f);
     }
-    f->last_ts = pk->ts;
+    if (pk->ts != ES_TIME_NONE)
+        f->last_ts = pk->ts;
     dir = (pk->sport == f->port[0] && memcmp(pk->src, f->addr[0], pk->v6 ? 16 : 4) == 0)
               ? DEC_TO_SERVER
               : DEC_TO_CLIENT;
@@ -771,7 +786,7 @@ struct tcp *tcp_new(struct pcapsrc *ps, const struct pcapsrc_opts *opts)
     if (t->o.idle_us <= 0)
         t->o.idle_us = PCAPSRC_DEFAULT_IDLE_US;
     t->bucket = xcalloc(TCP_BUCKETS, sizeof(struct tcp_flow *));
-    t->last_idle_check = INT64_MIN / 2;
+    t->last_idle_check = ES_TIME_NONE;
     return t;
 }
 

@@ -67,6 +67,15 @@ static size_t packet(uint8_t *buf, int to_server, uint32_t seq, uint8_t flags,
     return tot;
 }
 
+static int count_reason(const struct got *g, const char *reason)
+{
+    int i, n = 0;
+
+    for (i = 0; i < g->nrej; i++)
+        n += strcmp(g->reasons[i], reason) == 0;
+    return n;
+}
+
 static void send_seg(struct pcapsrc *ps, int64_t ts, int to_server, uint32_t seq, uint8_t flags,
                      const void *data, size_t len)
 {
@@ -165,14 +174,11 @@ static void test_gap(void)
     static const size_t cuts[] = {20, 47, 60, 100};
     static const int order[5] = {0, 1, 2, 3, 4};
     struct got g;
-    int i, gap = 0;
 
     /* Segment 1 (bytes 20..47, inside e1's payload) never arrives: e1 is lost, the rest is
      * decoded after resynchronising, and the loss is a reject. */
     run_order(&g, cuts, 5, order, 0, 1, NULL);
-    for (i = 0; i < g.nrej; i++)
-        gap |= strcmp(g.reasons[i], "tcp_gap") == 0;
-    CHECK(gap);
+    CHECK(count_reason(&g, "tcp_gap") > 0);
     CHECK_INT(g.nev, 3);
     if (g.nev == 3)
         CHECK_STR(g.ids[0], "e2");
@@ -184,7 +190,7 @@ static void test_memory_limit(void)
     struct pcapsrc *ps = pcapsrc_new(NULL, &o);
     struct got g;
     char big[1200];
-    int i, gap = 0;
+    int i;
 
     memset(&g, 0, sizeof g);
     memset(big, 'x', sizeof big);
@@ -193,34 +199,62 @@ static void test_memory_limit(void)
     /* a hole at the start, then more waiting data than the flow may hold */
     for (i = 0; i < 6; i++)
         send_seg(ps, 2 + i, 1, ISN + 100 + (uint32_t)i * sizeof big, 0x18, big, sizeof big);
-    for (i = 0; i < g.nrej; i++)
-        gap |= strcmp(g.reasons[i], "tcp_gap") == 0;
-    CHECK(gap);
+    CHECK(count_reason(&g, "tcp_gap") > 0);
     CHECK_INT(pcapsrc_finish(ps), ES_OK);
     pcapsrc_free(ps);
 }
 
-static void test_idle_and_rst(void)
+/*
+ * A source closing flows idle for 5 s, holding a NATS connection whose SYN came at t_syn
+ * and half a message at t_part; buf gets the SYN of another connection (length *n).
+ */
+static struct pcapsrc *half_message_flow(struct got *g, int64_t t_syn, int64_t t_part,
+                                         uint8_t *buf, size_t *n)
 {
+    static const char part[] = "PUB a.b 22\r\n{\"id\":";
     struct pcapsrc_opts o = {0, 0, 0, 5000000};
     struct pcapsrc *ps = pcapsrc_new(NULL, &o);
+
+    memset(g, 0, sizeof *g);
+    pcapsrc_set_hooks(ps, on_event, on_reject, g);
+    send_seg(ps, t_syn, 1, ISN - 1, 0x02, NULL, 0);
+    send_seg(ps, t_part, 1, ISN, 0x18, part, strlen(part));
+    CHECK_INT(g->nrej, 0);
+    *n = packet(buf, 1, 77, 0x02, NULL, 0, 1883);
+    return ps;
+}
+
+static void test_idle_and_rst(void)
+{
     struct got g;
-    static const char part[] = "PUB a.b 22\r\n{\"id\":";
     uint8_t buf[256];
     size_t n;
-    int i, trunc = 0;
+    struct pcapsrc *ps = half_message_flow(&g, 1000000, 1000001, buf, &n);
 
-    memset(&g, 0, sizeof g);
-    pcapsrc_set_hooks(ps, on_event, on_reject, &g);
-    send_seg(ps, 1000000, 1, ISN - 1, 0x02, NULL, 0);
-    send_seg(ps, 1000001, 1, ISN, 0x18, part, strlen(part));
-    CHECK_INT(g.nrej, 0);
     /* another connection much later: the first is closed as idle, its partial message told */
-    n = packet(buf, 1, 77, 0x02, NULL, 0, 1883);
     CHECK_INT(pcapsrc_packet(ps, LT_RAW, 20000000, buf, n, n), ES_OK);
-    for (i = 0; i < g.nrej; i++)
-        trunc |= strcmp(g.reasons[i], "nats_truncated") == 0;
-    CHECK(trunc);
+    CHECK(count_reason(&g, "nats_truncated") > 0);
+    CHECK_INT(pcapsrc_finish(ps), ES_OK);
+    pcapsrc_free(ps);
+}
+
+/*
+ * Packets without a capture time (pcapng simple blocks) or with one no clock can show
+ * (a corrupt block: INT64_MAX, INT64_MIN + 1) never overflow the idle arithmetic; a flow
+ * seen only untimed is idle from the first timed packet on, not closed at once.
+ */
+static void test_untimed_and_absurd_times(void)
+{
+    struct got g;
+    uint8_t buf[256];
+    size_t n;
+    struct pcapsrc *ps = half_message_flow(&g, ES_TIME_NONE, INT64_MAX, buf, &n);
+
+    CHECK_INT(pcapsrc_packet(ps, LT_RAW, 1000000000, buf, n, n), ES_OK);
+    CHECK_INT(count_reason(&g, "nats_truncated"), 0); /* untimed till now: not idle yet */
+    CHECK_INT(pcapsrc_packet(ps, LT_RAW, INT64_MIN + 1, buf, n, n), ES_OK);
+    CHECK_INT(pcapsrc_packet(ps, LT_RAW, 1000000000 + 20000000, buf, n, n), ES_OK);
+    CHECK_INT(count_reason(&g, "nats_truncated"), 1); /* idle 20 s after the first timed one */
     CHECK_INT(pcapsrc_finish(ps), ES_OK);
     pcapsrc_free(ps);
 }
@@ -245,6 +279,7 @@ int main(void)
     test_gap();
     test_memory_limit();
     test_idle_and_rst();
+    test_untimed_and_absurd_times();
     test_ports();
     return CHECK_DONE();
 }
