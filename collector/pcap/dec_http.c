@@ -16,11 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/pcap/codec.h"
 #include "core/cursor.h"
 #include "core/xmalloc.h"
 
 #define HTTP_MAX_HEAD (64u << 10)  /* start line + fields */
 #define HTTP_MAX_BODY (256u << 20)
+#define HTTP_MAX_INFLATE (64u << 20) /* a body after Content-Encoding */
+#define HTTP_MAX_CODINGS 4
 #define HTTP_PENDING 64            /* requests awaiting their response */
 #define HTTP_PATH_MAX 512
 
@@ -209,20 +212,81 @@ static int contains_ci(const uint8_t *p, size_t len, const char *word)
     return 0;
 }
 
+/*
+ * Undoes the Content-Encoding codings (a list applied in order, so undone last first) of
+ * *body into *owned, which replaces any earlier owned body. Returns NULL, or the reason of
+ * the reject with *why_detail set.
+ */
+static const char *content_decode(const uint8_t *cenc, size_t cenc_len, const uint8_t **body,
+                                  size_t *body_len, uint8_t **owned, const char **why_detail)
+{
+    const uint8_t *tok[HTTP_MAX_CODINGS];
+    size_t toklen[HTTP_MAX_CODINGS], ntok = 0, i = 0;
+
+    while (i < cenc_len) {
+        size_t j;
+        while (i < cenc_len && (cenc[i] == ',' || cenc[i] == ' ' || cenc[i] == '\t'))
+            i++;
+        for (j = i; j < cenc_len && cenc[j] != ',' && cenc[j] != ' ' && cenc[j] != '\t'; j++)
+            ;
+        if (j > i && !(j - i == 8 && decoders_token_eq(cenc + i, 8, "identity"))) {
+            if (ntok == HTTP_MAX_CODINGS) {
+                *why_detail = "more than 4 content codings";
+                return "http_content_encoding_unsupported";
+            }
+            tok[ntok] = cenc + i, toklen[ntok++] = j - i;
+        }
+        i = j;
+    }
+    while (ntok-- > 0) {
+        enum codec c;
+        uint8_t *out;
+        size_t outlen;
+        int rc;
+        if ((toklen[ntok] == 4 && decoders_token_eq(tok[ntok], 4, "gzip")) ||
+            (toklen[ntok] == 6 && decoders_token_eq(tok[ntok], 6, "x-gzip")))
+            c = CODEC_GZIP;
+        else if (toklen[ntok] == 7 && decoders_token_eq(tok[ntok], 7, "deflate"))
+            c = CODEC_DEFLATE;
+        else if (toklen[ntok] == 4 && decoders_token_eq(tok[ntok], 4, "zstd"))
+            c = CODEC_ZSTD;
+        else {
+            *why_detail = "content coding other than gzip, deflate or zstd (br, compress)";
+            return "http_content_encoding_unsupported";
+        }
+        rc = codec_decompress(c, *body, *body_len, HTTP_MAX_INFLATE, &out, &outlen);
+        if (rc != ES_OK) {
+            *why_detail = rc == ES_ETOOBIG       ? "body inflates past 64 MiB"
+                          : rc == ES_EUNSUPPORTED ? "zstd body; this build lacks libzstd"
+                                                  : "body does not decompress as its "
+                                                    "Content-Encoding says";
+            return rc == ES_ETOOBIG       ? "http_body_too_large"
+                   : rc == ES_EUNSUPPORTED ? "http_content_encoding_unsupported"
+                                           : "http_bad_content_encoding";
+        }
+        free(*owned);
+        *owned = out;
+        *body = out;
+        *body_len = outlen;
+    }
+    return NULL;
+}
+
 static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *used)
 {
     struct http_conn *hc = m->state;
     struct envelope_header h[DECODERS_HEADERS_LIMIT];
     size_t nh = 0, nfields = 0, hlen, i, body_len = 0, pathlen = 0;
     const uint8_t *body = NULL, *line, *eol, *path = NULL;
-    uint8_t *chunked_body = NULL;
+    uint8_t *owned_body = NULL; /* dechunked or decoded body */
     struct cursor c;
     int64_t clen = -1;
     int chunked = 0, status = 0, is_req = m->dir == DEC_TO_SERVER, json_ct = 0, st;
     int no_body = 0, head_req = 0, method_n = 0, any_ce = 0;
-    enum { H_OTHER, H_CLEN, H_TE, H_TP, H_CT, H_TS, H_CE } kind;
+    enum { H_OTHER, H_CLEN, H_TE, H_TP, H_CT, H_TS, H_CE, H_CENC } kind;
     const char *traceparent = NULL;
-    size_t traceparent_len = 0;
+    const uint8_t *cenc = NULL;
+    size_t traceparent_len = 0, cenc_len = 0;
     struct dec_attrs attrs;
     struct dec_out o;
 
@@ -310,6 +374,7 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
         case 11: kind = decoders_token_eq(line, nlen, "traceparent") ? H_TP : H_OTHER; break;
         case 12: kind = decoders_token_eq(line, nlen, "content-type") ? H_CT : H_OTHER; break;
         case 10: kind = decoders_token_eq(line, nlen, "tracestate") ? H_TS : H_OTHER; break;
+        case 16: kind = decoders_token_eq(line, nlen, "content-encoding") ? H_CENC : H_OTHER; break;
         default: break;
         }
         if (kind == H_OTHER && has_prefix_ci(line, nlen, "ce-"))
@@ -337,6 +402,9 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
         } else if (kind == H_TP) {
             traceparent = (const char *)v;
             traceparent_len = vlen;
+        } else if (kind == H_CENC) {
+            cenc = v;
+            cenc_len = vlen;
         }
         if (kind == H_CT)
             json_ct = contains_ci(v, vlen, "json");
@@ -367,14 +435,14 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
     if (no_body) {
         body_len = 0;
     } else if (chunked) {
-        st = dechunk(&c, &chunked_body, &body_len);
+        st = dechunk(&c, &owned_body, &body_len);
         if (st == DEC_BAD) {
             m->why = "http_bad_chunk";
             return DEC_BAD;
         }
         if (st == DEC_MORE)
             return DEC_MORE;
-        body = chunked_body;
+        body = owned_body;
     } else if (clen >= 0) {
         if (clen > HTTP_MAX_BODY) {
             m->why = "http_body_too_large";
@@ -421,6 +489,16 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
         rq->head = head_req;
         hc->qlen++;
     }
+    if (cenc != NULL && body_len > 0) {
+        const char *detail = NULL;
+        const char *why = content_decode(cenc, cenc_len, &body, &body_len, &owned_body, &detail);
+        if (why != NULL) {
+            if (any_ce || json_ct) /* an event we cannot read: say so */
+                decoders_reject(m, *used, why, detail, cenc, cenc_len);
+            free(owned_body);
+            return DEC_DONE;
+        }
+    }
     /* Only messages that carry something event-shaped become events. */
     {
         int ce = any_ce, looks_json = 0;
@@ -431,13 +509,13 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
         if (i < body_len && (body[i] == '{' || body[i] == '['))
             looks_json = 1;
         if (!ce && !(body_len > 0 && (json_ct || looks_json))) {
-            free(chunked_body);
+            free(owned_body);
             return DEC_DONE;
         }
     }
     if (nfields > decoders_max_headers) {
         decoders_reject_headers(m, *used, "http_too_many_headers", nfields);
-        free(chunked_body);
+        free(owned_body);
         return DEC_DONE;
     }
     attrs.n = 0;
@@ -447,6 +525,8 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
         dec_attr_int(&attrs, "http_status", status);
     if (traceparent)
         dec_attr_str(&attrs, "traceparent", traceparent, traceparent_len);
+    if (cenc)
+        dec_attr_str(&attrs, "content_encoding", cenc, cenc_len);
     memset(&o, 0, sizeof o);
     o.binding = ENV_BIND_HTTP;
     o.direction = is_req ? "publish" : "deliver";
@@ -459,7 +539,7 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
     o.body_len = body_len;
     o.msg_len = *used;
     decoders_emit(m, &o);
-    free(chunked_body);
+    free(owned_body);
     return DEC_DONE;
 }
 

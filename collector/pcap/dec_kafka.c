@@ -19,14 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <zlib.h>
-#ifdef ES_HAVE_ZSTD
-#include <zstd.h>
-#endif
-#ifdef ES_HAVE_LZ4
-#include <lz4frame.h>
-#endif
-
+#include "collector/pcap/codec.h"
 #include "core/cursor.h"
 #include "core/xmalloc.h"
 
@@ -179,123 +172,6 @@ static uint32_t crc32c(const uint8_t *p, size_t n)
 }
 
 /* ------------------------------------------------------------------------------------
- * Decompression
- */
-
-static int inflate_gzip(const uint8_t *in, size_t n, uint8_t **out, size_t *outlen)
-{
-    z_stream z;
-    uint8_t *buf = NULL;
-    size_t cap = n * 4 + 1024, len = 0;
-    int zr;
-
-    memset(&z, 0, sizeof z);
-    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
-        return 0;
-    buf = xmalloc(cap);
-    z.next_in = (Bytef *)in;
-    z.avail_in = (uInt)n;
-    for (;;) {
-        if (len == cap) {
-            if (cap >= KAFKA_MAX_INFLATE)
-                break;
-            cap *= 2;
-            buf = xrealloc(buf, cap);
-        }
-        z.next_out = buf + len;
-        z.avail_out = (uInt)(cap - len);
-        zr = inflate(&z, Z_NO_FLUSH);
-        len = cap - z.avail_out;
-        if (zr == Z_STREAM_END) {
-            inflateEnd(&z);
-            *out = buf;
-            *outlen = len;
-            return 1;
-        }
-        if (zr != Z_OK && zr != Z_BUF_ERROR)
-            break;
-        if (zr == Z_BUF_ERROR && z.avail_in == 0)
-            break;
-    }
-    inflateEnd(&z);
-    free(buf);
-    return 0;
-}
-
-#ifdef ES_HAVE_ZSTD
-static int inflate_zstd(const uint8_t *in, size_t n, uint8_t **out, size_t *outlen)
-{
-    ZSTD_DStream *ds = ZSTD_createDStream();
-    ZSTD_inBuffer ib = {in, n, 0};
-    size_t cap = n * 4 + 1024, r;
-    uint8_t *buf = xmalloc(cap);
-    ZSTD_outBuffer ob = {buf, cap, 0};
-
-    ZSTD_initDStream(ds);
-    for (;;) {
-        r = ZSTD_decompressStream(ds, &ob, &ib);
-        if (ZSTD_isError(r))
-            break;
-        if (r == 0 && ib.pos == ib.size) {
-            ZSTD_freeDStream(ds);
-            *out = ob.dst;
-            *outlen = ob.pos;
-            return 1;
-        }
-        if (ob.pos == ob.size) {
-            if (ob.size >= KAFKA_MAX_INFLATE)
-                break;
-            ob.size *= 2;
-            ob.dst = xrealloc(ob.dst, ob.size);
-        } else if (ib.pos == ib.size) {
-            break; /* input ended inside a frame */
-        }
-    }
-    ZSTD_freeDStream(ds);
-    free(ob.dst);
-    return 0;
-}
-#endif
-
-#ifdef ES_HAVE_LZ4
-static int inflate_lz4(const uint8_t *in, size_t n, uint8_t **out, size_t *outlen)
-{
-    LZ4F_dctx *dc;
-    size_t cap = n * 4 + 1024, len = 0, inpos = 0, r = 1;
-    uint8_t *buf;
-
-    if (LZ4F_isError(LZ4F_createDecompressionContext(&dc, LZ4F_VERSION)))
-        return 0;
-    buf = xmalloc(cap);
-    while (inpos < n && r != 0) {
-        size_t osz, isz = n - inpos;
-        if (len == cap) {
-            if (cap >= KAFKA_MAX_INFLATE)
-                break;
-            cap *= 2;
-            buf = xrealloc(buf, cap);
-        }
-        osz = cap - len;
-        r = LZ4F_decompress(dc, buf + len, &osz, in + inpos, &isz, NULL);
-        if (LZ4F_isError(r))
-            break;
-        inpos += isz;
-        len += osz;
-        if (isz == 0 && osz == 0)
-            break;
-    }
-    LZ4F_freeDecompressionContext(dc);
-    if (r != 0) {
-        free(buf);
-        return 0;
-    }
-    *out = buf;
-    *outlen = len;
-    return 1;
-}
-#endif
-
-/* ------------------------------------------------------------------------------------
  * Record batches
  */
 
@@ -306,6 +182,44 @@ struct kafka_where {
     int deliver;
     size_t msg_len;
 };
+
+/*
+ * Decompresses the records of a batch with codec 1-7 (attributes & 7): 1 gzip, 2 snappy,
+ * 3 lz4, 4 zstd. Returns 1 with *plain (owned), or 0 after a reject naming the codec.
+ */
+static int decompress_batch(struct dec_msg *m, const struct kafka_where *w, int codec,
+                            const struct cursor *body, uint8_t **plain, size_t *plain_len)
+{
+    static const struct {
+        const char *name;
+        enum codec c;
+    } codecs[5] = {{"none", CODEC_GZIP},   {"gzip", CODEC_GZIP}, {"snappy", CODEC_SNAPPY},
+                   {"lz4", CODEC_LZ4F},    {"zstd", CODEC_ZSTD}};
+    char why[64], detail[96];
+    int rc;
+
+    if (codec >= 5) {
+        decoders_reject(m, w->msg_len, "kafka_codec_unknown", "compression codec 5-7", NULL, 0);
+        return 0;
+    }
+    rc = codec_decompress(codecs[codec].c, body->p, body->left, KAFKA_MAX_INFLATE, plain,
+                          plain_len);
+    if (rc == ES_OK)
+        return 1;
+    if (rc == ES_EUNSUPPORTED) {
+        snprintf(why, sizeof why, "kafka_codec_%s_unsupported", codecs[codec].name);
+        snprintf(detail, sizeof detail, "%s-compressed batch; this build lacks its library",
+                 codecs[codec].name);
+    } else if (rc == ES_ETOOBIG) {
+        snprintf(why, sizeof why, "kafka_batch_too_large");
+        snprintf(detail, sizeof detail, "%s batch inflates past 64 MiB", codecs[codec].name);
+    } else {
+        snprintf(why, sizeof why, "kafka_%s_corrupt", codecs[codec].name);
+        snprintf(detail, sizeof detail, "%s batch does not decompress", codecs[codec].name);
+    }
+    decoders_reject(m, w->msg_len, why, detail, NULL, 0);
+    return 0;
+}
 
 /* base + delta as the broker computes it (Java longs wrap), without signed overflow. */
 static int64_t add_wrap(int64_t base, int64_t delta)
@@ -444,51 +358,8 @@ static void read_records(struct dec_msg *m, const struct kafka_where *w, struct 
         }
         if (attr & 0x20)
             continue; /* control batch (transaction markers), not application records */
-        switch (attr & 7) {
-        case 0:
-            break;
-        case 1:
-            if (!inflate_gzip(body.p, body.left, &plain, &plain_len)) {
-                decoders_reject(m, w->msg_len, "kafka_gzip_corrupt",
-                                "gzip batch does not inflate (or exceeds 64 MiB)", NULL, 0);
-                continue;
-            }
-            break;
-        case 2:
-            decoders_reject(m, w->msg_len, "kafka_codec_snappy_unsupported",
-                            "snappy-compressed batch; this build cannot read snappy", NULL, 0);
+        if ((attr & 7) != 0 && !decompress_batch(m, w, attr & 7, &body, &plain, &plain_len))
             continue;
-        case 3:
-#ifdef ES_HAVE_LZ4
-            if (!inflate_lz4(body.p, body.left, &plain, &plain_len)) {
-                decoders_reject(m, w->msg_len, "kafka_lz4_corrupt",
-                                "lz4 batch does not decompress", NULL, 0);
-                continue;
-            }
-            break;
-#else
-            decoders_reject(m, w->msg_len, "kafka_codec_lz4_unsupported",
-                            "lz4-compressed batch; built without liblz4", NULL, 0);
-            continue;
-#endif
-        case 4:
-#ifdef ES_HAVE_ZSTD
-            if (!inflate_zstd(body.p, body.left, &plain, &plain_len)) {
-                decoders_reject(m, w->msg_len, "kafka_zstd_corrupt",
-                                "zstd batch does not decompress", NULL, 0);
-                continue;
-            }
-            break;
-#else
-            decoders_reject(m, w->msg_len, "kafka_codec_zstd_unsupported",
-                            "zstd-compressed batch; built without libzstd", NULL, 0);
-            continue;
-#endif
-        default:
-            decoders_reject(m, w->msg_len, "kafka_codec_unknown", "compression codec 5-7",
-                            NULL, 0);
-            continue;
-        }
         if (plain)
             cur_init(&body, plain, plain_len);
         for (i = 0; i < count && m->rc == ES_OK; i++) {

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A tiny CloudEvents HTTP receiver for tests/captures: HTTP/1.1 keep-alive, reads
 Content-Length and chunked bodies, answers 202; /events/reply answers with a structured
-CloudEvent (so a response carries an event too). Usage: http_receiver.py PORT"""
+CloudEvent (so a response carries an event too), /events/reply-gzip the same gzip-encoded.
+Usage: http_receiver.py PORT"""
+import gzip
 import http.server
 import json
 import sys
@@ -28,13 +30,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         self.read_body()
-        if self.path == "/events/reply":
+        if self.path in ("/events/reply", "/events/reply-gzip"):
             out = json.dumps({"specversion": "1.0", "id": "http-reply-1", "type": "OrderAccepted",
                               "source": "/receiver", "correlationid": "corr-http-1",
                               "causationid": "http-1", "time": "2026-11-23T22:00:05Z",
                               "data": {"accepted": True}}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/cloudevents+json")
+            if self.path.endswith("-gzip"):
+                out = gzip.compress(out, mtime=0)
+                self.send_header("Content-Encoding", "gzip")
         else:
             out = b""
             self.send_response(202)

@@ -3,7 +3,7 @@
 # 127.0.0.1, recorded with tcpdump on lo. Needs root (tcpdump), curl, python3, mosquitto,
 # mosquitto-clients, nats-server, rabbitmq-server + amqp-tools, librdkafka-dev.
 # Every server runs on a private port (184xx) and is stopped by its PID.
-#   usage: tests/captures/make_captures.sh [http|mqtt|nats|amqp|kafka]...
+#   usage: tests/captures/make_captures.sh [http|http_encoded|mqtt|nats|amqp|kafka]...
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d /tmp/es-captures.XXXXXX)
@@ -60,6 +60,58 @@ make_http() {
         --next -sS -o /dev/null "$u/events/reply" -H 'Content-Type: application/json' \
         -d '{"id":"http-6","type":"OrderConfirmed","source":"/shop","correlationId":"corr-http-1","causationId":"http-1"}' \
         --next -sS -o /dev/null "$u/health"
+    stop_tcpdump
+    kill $srv
+}
+
+# Compressed bodies (Content-Encoding), one keep-alive connection: gzip (binary mode),
+# deflate as zlib and as raw deflate, zstd, gzip under chunked transfer coding, a gzip
+# response; then two bodies eventscope must reject, not drop: br and a cut gzip stream.
+make_http_encoded() {
+    local port=18486 d=$tmp/enc
+    python3 "$here/http_receiver.py" $port & local srv=$!; pids+=($srv)
+    wait_port $port
+    mkdir -p "$d"
+    python3 - "$d" <<'PY'
+import gzip, json, sys, zlib
+d = sys.argv[1]
+def ce(i, typ, src, cause=None):
+    e = {"specversion": "1.0", "id": "enc-%d" % i, "type": typ, "source": src,
+         "correlationid": "corr-enc-1", "time": "2026-11-23T23:00:0%dZ" % i, "data": {"n": i}}
+    if cause:
+        e["causationid"] = cause
+    return json.dumps(e).encode()
+open(d + "/1.gz", "wb").write(gzip.compress(b'{"orderId":"o-enc","total":7.5}', mtime=0))
+open(d + "/2.zlib", "wb").write(zlib.compress(ce(2, "PaymentAuthorised", "/payments", "enc-1")))
+raw = zlib.compressobj(wbits=-15)
+open(d + "/3.raw", "wb").write(raw.compress(ce(3, "StockReserved", "/stock", "enc-1")) + raw.flush())
+open(d + "/4.json", "wb").write(b'{"orderId":"o-enc","carrier":"ups"}')
+open(d + "/5.gz", "wb").write(gzip.compress(ce(5, "InvoiceIssued", "/billing", "enc-2"), mtime=0))
+open(d + "/6.br", "wb").write(b"\x1b\x2a\x00\xf8\x85\x94\x14\x0c\x00\x00not-really-brotli")
+open(d + "/7.gz", "wb").write(gzip.compress(ce(7, "OrderCancelled", "/shop"), mtime=0)[:30])
+PY
+    zstd -q -19 "$d/4.json" -o "$d/4.zst"
+    start_tcpdump "$here/http_encoded.pcap" "tcp port $port"
+    local u=http://127.0.0.1:$port
+    curl -sS -o /dev/null "$u/orders" -H 'ce-specversion: 1.0' -H 'ce-id: enc-1' \
+        -H 'ce-type: OrderPlaced' -H 'ce-source: /shop' -H 'ce-correlationid: corr-enc-1' \
+        -H 'Content-Type: application/json' -H 'Content-Encoding: gzip' --data-binary @"$d/1.gz" \
+        --next -sS -o /dev/null "$u/payments" -H 'Content-Type: application/cloudevents+json' \
+        -H 'Content-Encoding: deflate' --data-binary @"$d/2.zlib" \
+        --next -sS -o /dev/null "$u/stock" -H 'Content-Type: application/cloudevents+json' \
+        -H 'Content-Encoding: deflate' --data-binary @"$d/3.raw" \
+        --next -sS -o /dev/null "$u/shipping" -H 'ce-specversion: 1.0' -H 'ce-id: enc-4' \
+        -H 'ce-type: OrderShipped' -H 'ce-source: /warehouse' -H 'ce-correlationid: corr-enc-1' \
+        -H 'ce-causationid: enc-3' -H 'Content-Type: application/json' \
+        -H 'Content-Encoding: zstd' --data-binary @"$d/4.zst" \
+        --next -sS -o /dev/null "$u/billing" -H 'Content-Type: application/cloudevents+json' \
+        -H 'Content-Encoding: gzip' -H 'Transfer-Encoding: chunked' --data-binary @"$d/5.gz" \
+        --next -sS -o /dev/null "$u/events/reply-gzip" -H 'Content-Type: application/json' \
+        -d '{"id":"enc-6","type":"OrderConfirmed","source":"/shop","correlationId":"corr-enc-1"}' \
+        --next -sS -o /dev/null "$u/br" -H 'Content-Type: application/cloudevents+json' \
+        -H 'Content-Encoding: br' --data-binary @"$d/6.br" \
+        --next -sS -o /dev/null "$u/cut" -H 'Content-Type: application/cloudevents+json' \
+        -H 'Content-Encoding: gzip' --data-binary @"$d/7.gz"
     stop_tcpdump
     kill $srv
 }
@@ -150,7 +202,7 @@ make_kafka() {
 }
 
 want=("$@")
-[ ${#want[@]} -eq 0 ] && want=(http mqtt nats amqp kafka)
+[ ${#want[@]} -eq 0 ] && want=(http http_encoded mqtt nats amqp kafka)
 for w in "${want[@]}"; do
     echo "== $w" >&2
     "make_$w"

@@ -33,6 +33,10 @@ check() {
 c=$src/tests/captures
 check "http POST requests" "$c/http.pcap" "-d tcp.port==18481,http -Y http.request.method==\"POST\"" \
     "transport='http' AND direction='publish'"
+check "http POST requests, compressed bodies (br and a cut gzip body are rejects)" \
+    "$c/http_encoded.pcap" \
+    "-d tcp.port==18486,http -Y http.request.method==\"POST\"&&http.request.uri!=\"/br\"&&http.request.uri!=\"/cut\"" \
+    "transport='http' AND direction='publish'"
 check "mqtt PUBLISH" "$c/mqtt.pcap" "-d tcp.port==18483,mqtt -Y mqtt.msgtype==3" \
     "transport='mqtt'"
 check "amqp basic.publish/deliver" "$c/amqp.pcap" \
