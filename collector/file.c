@@ -22,11 +22,14 @@
  *   not_json                text that is not JSON inside a JSON document (one reject per run
  *                           of such lines)
  *   applog_no_timestamp     an app-log line with JSON but no leading timestamp
- *   applog_no_level         an app-log line with JSON but no level after the timestamp
+ *   applog_no_level         an app-log line with JSON but no level after the timestamp (nor
+ *                           a syslog tag, a CRI stream or the JSON itself)
  *   logfmt_unterminated_quote, logfmt_bad_escape, logfmt_syntax, not_logfmt
  *   gzip_corrupt            the compressed data is damaged (reading the file stops there)
  *   read_error              an I/O error in the middle of a file (reading stops there)
  * App-log lines without any '{' are not records: they are skipped and counted (skipped).
+ * A JSON record with neither id nor type whose "log", "message" or "msg" text (Docker's
+ * json-file, loggers) or "event" object holds one is that event (src_unwrap).
  */
 #include "collector/file.h"
 
@@ -41,6 +44,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -338,6 +342,7 @@ struct src {
     uint64_t cur_line;     /* line being read: where a damaged .gz or a read error is located */
     uint64_t events, rejects;
     struct jdoc doc;       /* the record being read: its arrays are reused line after line */
+    struct jdoc inner;     /* an event inside it as JSON text (a log wrapper's "log": "{...}") */
 };
 
 static const struct envelope_map *src_map(const struct src *s)
@@ -402,10 +407,34 @@ static int src_reject(struct src *s, uint64_t line, const char *reason, const ch
 }
 
 /* What the line gave besides the JSON (app-log lines). */
+static int is_blank(int b)
+{
+    return b == ' ' || b == '\t' || b == '\r' || b == '\n' || b == '\f' || b == '\v';
+}
+
+static int cpeek(const struct cursor *c)
+{
+    return c->left ? c->p[0] : -1;
+}
+
+/* Trims blanks at both ends of (p, len) through a cursor. */
+static struct cursor trimmed(const uint8_t *p, size_t len)
+{
+    struct cursor c;
+
+    cur_init(&c, p, len);
+    while (c.left && is_blank(c.p[0]))
+        cur_skip(&c, 1);
+    while (c.left && is_blank(c.p[c.left - 1]))
+        c.left--;
+    return c;
+}
+
 struct line_ctx {
     int64_t observed_us;
     const char *service, *level;
     size_t service_len, level_len;
+    int unwrapped; /* the event came out of a log wrapper: not unwrapped again */
 };
 
 /* {"log_level": LEVEL}: the app-log line's level, kept with the unmapped attributes. */
@@ -420,32 +449,123 @@ static char *level_attrs(const struct line_ctx *lc)
     return text;
 }
 
+/* Fills ev from object obj of d: ES_OK, or ES_EINVALID with *why (ev is then released). */
+static int src_build(struct src *s, const struct jdoc *d, uint32_t obj, const char *loc,
+                     const struct line_ctx *lc, struct event *ev, const char **why)
+{
+    event_init(ev);
+    ev->location = xstrdup(loc);
+    event_set_str(&ev->transport, "file");
+    event_set_str(&ev->direction, "log");
+    if (lc) {
+        ev->observed_us = lc->observed_us;
+        /* The log level is kept with the unmapped attributes, unless the event has one. */
+        if (lc->level && jd_get(d, obj, "log_level", 9) == 0)
+            ev->attrs = level_attrs(lc);
+    }
+    if (envelope_from_doc(src_map(s), d, obj, ev, why) != ES_OK) {
+        event_done(ev);
+        return ES_EINVALID;
+    }
+    if (ev->source == NULL && lc && lc->service)
+        event_set(&ev->source, lc->service, lc->service_len);
+    return ES_OK;
+}
+
+/* The string member key (any case) of object obj, or NULL. */
+static const char *jd_member_str(const struct jdoc *d, uint32_t obj, const char *key, size_t *len)
+{
+    uint32_t i = jd_iget(d, obj, key, strlen(key));
+
+    return i && jd_type(d, i) == JD_STRING ? jd_str(d, i, len) : NULL;
+}
+
+/*
+ * A record with neither id nor type may be a log wrapper around the event: Docker's
+ * json-file {"log": "{...}\n", "time": ...}, a logger's {"msg": "{...}"} or
+ * {"message": "{...}"}, or {"event": {...}}. When such a member holds an object with an
+ * id or a type, that object is the event (built into *inner): the wrapper's time becomes
+ * the observed time, its service, logger or container the source when the event names
+ * none, its level the log level. Returns 1 when *inner was built.
+ */
+static int src_unwrap(struct src *s, const struct jdoc *d, uint32_t obj, const char *loc,
+                      const struct event *outer, const struct line_ctx *lc, struct event *inner)
+{
+    static const char *const text_keys[] = {"log", "message", "msg"};
+    struct line_ctx w;
+    const struct jdoc *cd = NULL;
+    uint32_t cobj = 0, i;
+    const char *str, *why = NULL;
+    size_t n, k;
+
+    for (k = 0; k < sizeof text_keys / sizeof text_keys[0] && cd == NULL; k++) {
+        struct cursor t;
+        if ((str = jd_member_str(d, obj, text_keys[k], &n)) == NULL)
+            continue;
+        t = trimmed((const uint8_t *)str, n);
+        if (cpeek(&t) == '{' &&
+            jdoc_parse(&s->inner, (const char *)t.p, t.left, (int)s->fi->max_depth + 1, 0) ==
+                ES_OK &&
+            jd_type(&s->inner, 0) == JD_OBJECT)
+            cd = &s->inner, cobj = 0;
+    }
+    if (cd == NULL && (i = jd_iget(d, obj, "event", 5)) != 0 && jd_type(d, i) == JD_OBJECT)
+        cd = d, cobj = i;
+    if (cd == NULL)
+        return 0;
+    memset(&w, 0, sizeof w);
+    w.unwrapped = 1;
+    w.observed_us = outer->time_us != ES_TIME_NONE ? outer->time_us
+                    : lc                          ? lc->observed_us
+                                                  : ES_TIME_NONE;
+    if (w.observed_us == ES_TIME_NONE && (str = jd_member_str(d, obj, "@timestamp", &n)) &&
+        timeparse_text(str, n, &w.observed_us, NULL) != ES_OK)
+        w.observed_us = ES_TIME_NONE;
+    if (outer->source != NULL) {
+        w.service = outer->source, w.service_len = strlen(outer->source);
+    } else if ((str = jd_member_str(d, obj, "logger", &n)) != NULL) {
+        w.service = str, w.service_len = n;
+    } else {
+        static const char *const paths[][2] = {{"service", "name"},
+                                               {"kubernetes", "container_name"}};
+        for (k = 0; k < 2 && w.service == NULL; k++)
+            if ((i = jd_iget(d, obj, paths[k][0], strlen(paths[k][0]))) != 0 &&
+                jd_type(d, i) == JD_OBJECT && (str = jd_member_str(d, i, paths[k][1], &n)))
+                w.service = str, w.service_len = n;
+        if (w.service == NULL && lc)
+            w.service = lc->service, w.service_len = lc->service_len;
+    }
+    if ((str = jd_member_str(d, obj, "level", &n)) != NULL ||
+        (str = jd_member_str(d, obj, "severity", &n)) != NULL)
+        w.level = str, w.level_len = n;
+    else if (lc)
+        w.level = lc->level, w.level_len = lc->level_len;
+    if (src_build(s, cd, cobj, loc, &w, inner, &why) != ES_OK)
+        return 0;
+    if (inner->event_id == NULL && inner->type == NULL) {
+        event_done(inner);
+        return 0;
+    }
+    return 1;
+}
+
 static int src_emit_object(struct src *s, const struct jdoc *d, uint32_t obj, uint64_t line,
                            const struct line_ctx *lc)
 {
     struct file_ingest *fi = s->fi;
-    struct event ev;
+    struct event ev, inner;
     char loc[PATH_MAX + 48];
     const char *why = NULL;
 
     src_location(s, line, loc, sizeof loc);
-    event_init(&ev);
-    ev.location = xstrdup(loc);
-    event_set_str(&ev.transport, "file");
-    event_set_str(&ev.direction, "log");
-    if (lc) {
-        ev.observed_us = lc->observed_us;
-        /* The log level is kept with the unmapped attributes, unless the event has one. */
-        if (lc->level && jd_get(d, obj, "log_level", 9) == 0)
-            ev.attrs = level_attrs(lc);
-    }
-    if (envelope_from_doc(src_map(s), d, obj, &ev, &why) != ES_OK) {
-        event_done(&ev);
+    if (src_build(s, d, obj, loc, lc, &ev, &why) != ES_OK)
         return src_reject_at(s, loc, why ? why : "not_an_object", "the envelope could not be read",
                              NULL, 0);
+    if (ev.event_id == NULL && ev.type == NULL && !(lc && lc->unwrapped) &&
+        src_unwrap(s, d, obj, loc, &ev, lc, &inner)) {
+        event_done(&ev);
+        ev = inner;
     }
-    if (ev.source == NULL && lc && lc->service)
-        event_set(&ev.source, lc->service, lc->service_len);
     fi->events++;
     s->events++;
     if (fi->event_hook)
@@ -576,29 +696,6 @@ static int src_json(struct src *s, const uint8_t *p, size_t len, uint64_t line, 
 }
 
 /* ---- Line formats ----------------------------------------------------------------------- */
-
-static int is_blank(int b)
-{
-    return b == ' ' || b == '\t' || b == '\r' || b == '\n' || b == '\f' || b == '\v';
-}
-
-static int cpeek(const struct cursor *c)
-{
-    return c->left ? c->p[0] : -1;
-}
-
-/* Trims blanks at both ends of (p, len) through a cursor. */
-static struct cursor trimmed(const uint8_t *p, size_t len)
-{
-    struct cursor c;
-
-    cur_init(&c, p, len);
-    while (c.left && is_blank(c.p[0]))
-        cur_skip(&c, 1);
-    while (c.left && is_blank(c.p[c.left - 1]))
-        c.left--;
-    return c;
-}
 
 static int line_jsonl(struct src *s, const uint8_t *p, size_t len, uint64_t line)
 {
@@ -1049,16 +1146,105 @@ static void skip_blanks(struct cursor *c)
         cur_skip(c, 1);
 }
 
+static int is_level(const char *tok, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof log_levels / sizeof log_levels[0]; i++)
+        if (strlen(log_levels[i]) == n && strncasecmp(tok, log_levels[i], n) == 0)
+            return 1;
+    return 0;
+}
+
 /*
- * The prefix "<timestamp> <LEVEL> [service]" of an app-log line: ES_OK with out filled
- * (json_off: where the prefix ends), or ES_EINVALID with *why.
+ * RFC 3164's "Mmm dd hh:mm:ss" (no year, no zone) at c: ES_OK with *us, read as UTC in
+ * the year that puts it at most two days ahead of now (a log written last December and
+ * read in January is last year's).
+ */
+static int syslog_time(struct cursor *c, int64_t *us)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    char iso[64], mon[8], day[8], clock[24];
+    const char *m;
+    struct cursor t = *c;
+    time_t now = time(NULL);
+    struct tm tm;
+    int year;
+
+    if (read_token(&t, mon, sizeof mon, "") != 3 || (m = strstr(months, mon)) == NULL ||
+        (m - months) % 3 != 0)
+        return ES_EINVALID;
+    skip_blanks(&t); /* "Mar  5": the day is space-padded */
+    if (read_token(&t, day, sizeof day, "") > 2 || !is_digit(day[0]) ||
+        (day[1] != '\0' && !is_digit(day[1])))
+        return ES_EINVALID;
+    skip_blanks(&t);
+    if (read_token(&t, clock, sizeof clock, "") < 8 || clock[2] != ':')
+        return ES_EINVALID;
+    gmtime_r(&now, &tm);
+    for (year = tm.tm_year + 1900; year >= tm.tm_year + 1899; year--) {
+        snprintf(iso, sizeof iso, "%04d-%02d-%s%sT%sZ", year, (int)(m - months) / 3 + 1,
+                 day[1] ? "" : "0", day, clock);
+        if (timeparse_text(iso, strlen(iso), us, NULL) != ES_OK)
+            return ES_EINVALID;
+        if (*us <= (int64_t)now * 1000000 + 2 * 86400 * (int64_t)1000000)
+            break;
+    }
+    *c = t;
+    return ES_OK;
+}
+
+/*
+ * A syslog tag "app[pid]:" or "app:" at c (RFC 3164), or with want_colon == 0 a bare
+ * APP-NAME (RFC 5424): sets out->service (unless "-") and moves c past it. Returns 1 when
+ * the token is one.
+ */
+static int syslog_tag(struct cursor *c, struct file_applog *out, int want_colon)
+{
+    size_t n = 0, name;
+
+    while (n < c->left && !is_blank(c->p[n]) && c->p[n] != '{')
+        n++;
+    name = n;
+    if (want_colon) {
+        const uint8_t *br;
+        if (n < 2 || c->p[n - 1] != ':')
+            return 0;
+        name = n - 1;
+        br = memchr(c->p, '[', name);
+        if (br != NULL) {
+            if (c->p[name - 1] != ']')
+                return 0;
+            name = (size_t)(br - c->p);
+        }
+    }
+    if (name == 0)
+        return 0;
+    if (!(name == 1 && c->p[0] == '-')) {
+        out->service = (const char *)c->p;
+        out->service_len = name;
+    }
+    cur_skip(c, n);
+    return 1;
+}
+
+/*
+ * The prefix of an app-log line: ES_OK with out filled (json_off: where the prefix ends),
+ * or ES_EINVALID with *why. Understood:
+ *   <timestamp> <LEVEL> [service] ...         timestamp ISO 8601 or "2026-03-15 10:30:00,123",
+ *                                             optionally in brackets, level and service too
+ *   <timestamp> {json}                        kubectl logs --timestamps
+ *   <timestamp> stdout|stderr F|P <rest>      CRI (containerd, CRI-O) files under /var/log/pods;
+ *                                             rest may be an app-log line of its own
+ *   [<PRI>]Mmm dd hh:mm:ss host app[pid]: ... RFC 3164 syslog; also with an ISO timestamp
+ *   <PRI>1 <timestamp> host app procid msgid structured-data ...   RFC 5424
  */
 static int applog_prefix(const char *line, size_t len, struct file_applog *out, const char **why)
 {
-    struct cursor c, start;
-    char ts[72], lvl[24];
-    size_t n, i, k, tsn;
-    int bracket;
+    struct cursor c, start, t;
+    char ts[72], lvl[24], tok[16];
+    size_t n, tsn;
+    int bracket, rfc5424 = 0;
     const uint8_t *svc;
 
     memset(out, 0, sizeof *out);
@@ -1066,46 +1252,112 @@ static int applog_prefix(const char *line, size_t len, struct file_applog *out, 
     start = c;
     skip_blanks(&c);
 
-    /* Timestamp: one token, or "date time" as two; optionally in brackets. */
-    bracket = cpeek(&c) == '[';
-    if (bracket)
-        cur_skip(&c, 1);
-    tsn = read_token(&c, ts, 40, "]");
-    if (tsn == 10 && ts[4] == '-' && ts[7] == '-' && c.left > 1 && cpeek(&c) == ' ' &&
-        is_digit(c.p[1])) {
-        cur_skip(&c, 1);
-        ts[10] = ' ';
-        n = read_token(&c, ts + 11, 30, "]");
-        tsn = 11 + n;
+    /* Syslog priority "<34>" and the RFC 5424 version "1 ". */
+    if (cpeek(&c) == '<') {
+        for (n = 1; n < c.left && n < 5 && is_digit(c.p[n]); n++)
+            ;
+        if (n > 1 && n < c.left && c.p[n] == '>') {
+            cur_skip(&c, n + 1);
+            if (c.left > 1 && c.p[0] == '1' && c.p[1] == ' ')
+                cur_skip(&c, 2), rfc5424 = 1;
+        }
     }
-    if (bracket && cpeek(&c) == ']')
-        cur_skip(&c, 1);
-    else if (bracket)
-        tsn = 0;
-    if (tsn == 0 || tsn > 60 || timeparse_text(ts, tsn, &out->observed_us, NULL) != ES_OK) {
-        *why = "applog_no_timestamp";
-        return ES_EINVALID;
+
+    /* Timestamp: one token, or "date time" as two; optionally in brackets; or RFC 3164. */
+    if (rfc5424 || syslog_time(&c, &out->observed_us) != ES_OK) {
+        bracket = cpeek(&c) == '[';
+        if (bracket)
+            cur_skip(&c, 1);
+        tsn = read_token(&c, ts, 40, "]");
+        if (tsn == 10 && ts[4] == '-' && ts[7] == '-' && c.left > 1 && cpeek(&c) == ' ' &&
+            is_digit(c.p[1])) {
+            cur_skip(&c, 1);
+            ts[10] = ' ';
+            n = read_token(&c, ts + 11, 30, "]");
+            tsn = 11 + n;
+        }
+        if (bracket && cpeek(&c) == ']')
+            cur_skip(&c, 1);
+        else if (bracket)
+            tsn = 0;
+        if (tsn == 0 || tsn > 60 ||
+            timeparse_text(ts, tsn, &out->observed_us, NULL) != ES_OK) {
+            *why = "applog_no_timestamp";
+            return ES_EINVALID;
+        }
     }
     skip_blanks(&c);
+    if (cpeek(&c) == '{')
+        goto done; /* "<timestamp> {json}" */
+
+    /* CRI: "stdout F " / "stderr P "; what follows may carry its own time and level. */
+    t = c;
+    n = read_token(&t, tok, sizeof tok, "");
+    if ((n == 6 && (strcmp(tok, "stdout") == 0 || strcmp(tok, "stderr") == 0)) &&
+        t.left > 2 && t.p[0] == ' ' && (t.p[1] == 'F' || t.p[1] == 'P') && t.p[2] == ' ') {
+        struct file_applog inner;
+        const char *ignored;
+        size_t at;
+        cur_skip(&t, 3);
+        c = t;
+        skip_blanks(&c);
+        at = cur_offset(&start, &c);
+        if (cpeek(&c) != '{' && applog_prefix(line + at, len - at, &inner, &ignored) == ES_OK) {
+            inner.json_off += at;
+            *out = inner;
+            return ES_OK;
+        }
+        goto done;
+    }
+
+    /* RFC 5424: HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA ("-" when absent). */
+    if (rfc5424) {
+        for (n = 0; n < 4 && c.left; n++) {
+            if (n == 1)
+                syslog_tag(&c, out, 0);
+            else
+                while (c.left && !is_blank(c.p[0]))
+                    cur_skip(&c, 1);
+            skip_blanks(&c);
+        }
+        if (cpeek(&c) == '[') { /* structured data: skip to its last ']' before the message */
+            while (c.left && !(c.p[0] == ']' && (c.left == 1 || c.p[1] == ' ')))
+                cur_skip(&c, 1);
+            cur_skip(&c, c.left ? 1 : 0);
+        } else if (cpeek(&c) == '-') {
+            cur_skip(&c, 1);
+        }
+        goto done;
+    }
 
     /* Level: a known word, optionally in brackets or followed by ':'. */
-    bracket = cpeek(&c) == '[';
+    t = c;
+    bracket = cpeek(&t) == '[';
     if (bracket)
-        cur_skip(&c, 1);
-    out->level = (const char *)c.p;
-    n = read_token(&c, lvl, sizeof lvl, "]:");
+        cur_skip(&t, 1);
+    out->level = (const char *)t.p;
+    n = read_token(&t, lvl, sizeof lvl, "]:");
     out->level_len = n;
-    if (bracket && cpeek(&c) == ']')
-        cur_skip(&c, 1);
-    if (cpeek(&c) == ':')
-        cur_skip(&c, 1);
-    for (i = 0, k = sizeof log_levels / sizeof log_levels[0]; i < k; i++)
-        if (n < sizeof lvl && strcasecmp(lvl, log_levels[i]) == 0)
-            break;
-    if (n == 0 || i == k) {
+    if (n == 0 || n >= sizeof lvl || !is_level(lvl, n)) {
+        /* No level: a syslog "host app[pid]:" (RFC 3164, or rsyslog with ISO time)? */
+        struct cursor h = c;
+        out->level = NULL;
+        out->level_len = 0;
+        while (h.left && !is_blank(h.p[0]) && h.p[0] != '{')
+            cur_skip(&h, 1);
+        skip_blanks(&h);
+        if (h.left && syslog_tag(&h, out, 1)) {
+            c = h;
+            goto done;
+        }
         *why = "applog_no_level";
         return ES_EINVALID;
     }
+    if (bracket && cpeek(&t) == ']')
+        cur_skip(&t, 1);
+    if (cpeek(&t) == ':')
+        cur_skip(&t, 1);
+    c = t;
     skip_blanks(&c);
 
     /* Service: "[orders]", "orders:" or "orders", unless the JSON starts right here. */
@@ -1127,6 +1379,7 @@ static int applog_prefix(const char *line, size_t len, struct file_applog *out, 
             out->service_len = n;
         }
     }
+done:
     out->json_off = cur_offset(&start, &c);
     return ES_OK;
 }
@@ -1422,7 +1675,8 @@ static enum file_format sniff(struct src *s, const char **why)
         return f;
     }
     if (l.left > 0 && applog_prefix((const char *)l.p, l.left, &al, &w) == ES_OK) {
-        *why = "lines start with a timestamp and a level";
+        *why = al.level ? "lines start with a timestamp and a level"
+                        : "lines start with a timestamp, as syslog, container and kubectl logs do";
         return FILE_FMT_APPLOG;
     }
     if (l.left > 0) {
@@ -1639,6 +1893,7 @@ static int ingest_fd(struct file_ingest *fi, int fd, const char *path, const cha
     rc = src_run(&s, fi->format, path, uri, in_dir);
     rd_done(&s.rd);
     jdoc_done(&s.doc);
+    jdoc_done(&s.inner);
     return rc;
 }
 
@@ -1658,6 +1913,7 @@ int file_ingest_buffer(struct file_ingest *fi, const void *p, size_t len, const 
     rc = src_run(&s, fmt, NULL, NULL, 0);
     rd_done(&s.rd);
     jdoc_done(&s.doc);
+    jdoc_done(&s.inner);
     return rc;
 }
 

@@ -164,8 +164,11 @@ struct file_applog {
 /*
  * Parses "<timestamp> <LEVEL> <service> ... {json}" (timestamp ISO 8601 or
  * "2026-03-15 10:30:00,123", optionally in brackets; level optionally in brackets; service
- * optionally in brackets or followed by ':'). Returns ES_OK, ES_ENOTFOUND when the line
- * holds no '{' (skipped, not a reject), or ES_EINVALID with *why set.
+ * optionally in brackets or followed by ':'), and without a level "<timestamp> {json}"
+ * (kubectl), "<timestamp> stdout F ..." (CRI), syslog "[<PRI>]Mmm dd hh:mm:ss host
+ * app[pid]: ..." or "<timestamp> host app[pid]: ...", RFC 5424 "<PRI>1 <timestamp> host app
+ * procid msgid sd ..." (level NULL then). Returns ES_OK, ES_ENOTFOUND when the line holds
+ * no '{' (skipped, not a reject), or ES_EINVALID with *why set.
  */
 int file_applog_parse(const char *line, size_t len, struct file_applog *out,
                       const char **why) ES_WARN_UNUSED;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -185,6 +186,40 @@ static const struct fcase cases[] = {
      "E t:5 id=5 type=- src=own obs=" OBS_0 "\n"
      "R t:8 applog_no_timestamp\nR t:9 applog_no_level\nR t:10 truncated_json\n",
      0, 0, 0, 2},
+    {"applog dialects: kubectl --timestamps, CRI, rsyslog, RFC 5424", FILE_FMT_APPLOG,
+     "2026-03-15T10:30:00.123Z {\"id\":\"k1\"}\n"
+     "2026-03-15T10:30:00.123Z stdout F {\"id\":\"k2\"}\n"
+     "2026-03-15T10:30:01Z stderr F [2026-03-15 10:30:00.123] WARN payments {\"id\":\"k3\"}\n"
+     "2026-03-15T10:30:00.123+00:00 host1 shipping[4242]: {\"id\":\"k4\"}\n"
+     "<134>1 2026-03-15T10:30:00.123Z host1 billing 77 EV - {\"id\":\"k5\"}\n"
+     "<134>1 2026-03-15T10:30:00.123Z host1 billing 77 EV [m@1 a=\"]\"] {\"id\":\"k6\"}\n"
+     "<134>1 2026-03-15T10:30:00.123Z host1 - - - - {\"id\":\"k7\"}\n"
+     "2026-03-15T10:30:00.123Z SHOUTING orders {\"id\":\"k8\"}\n",
+     "E t:1 id=k1 type=- src=- obs=" OBS_0 "\n"
+     "E t:2 id=k2 type=- src=- obs=" OBS_0 "\n"
+     "E t:3 id=k3 type=- src=payments obs=" OBS_0 "\n"
+     "E t:4 id=k4 type=- src=shipping obs=" OBS_0 "\n"
+     "E t:5 id=k5 type=- src=billing obs=" OBS_0 "\n"
+     "E t:6 id=k6 type=- src=billing obs=" OBS_0 "\n"
+     "E t:7 id=k7 type=- src=- obs=" OBS_0 "\n"
+     "R t:8 applog_no_level\n"},
+    {"log wrappers: Docker json-file, message text, an event object", FILE_FMT_JSONL,
+     "{\"log\":\"{\\\"id\\\":\\\"w1\\\",\\\"type\\\":\\\"OrderPlaced\\\"}\\n\","
+     "\"stream\":\"stdout\",\"time\":\"2026-03-15T10:30:00.123Z\"}\n"
+     "{\"@timestamp\":\"2026-03-15T10:30:00.123Z\",\"service\":{\"name\":\"payments\"},"
+     "\"event\":{\"id\":\"w2\",\"type\":\"PaymentAuthorised\"}}\n"
+     "{\"ts\":\"2026-03-15T10:30:00.123Z\",\"logger\":\"shipping\",\"msg\":\"{\\\"id\\\":\\\"w3\\\"}\"}\n"
+     "{\"kubernetes\":{\"container_name\":\"stock\"},\"message\":\" {\\\"type\\\":\\\"T\\\"} \"}\n"
+     "{\"msg\":\"{\\\"id\\\":\\\"inner\\\"}\",\"id\":\"w5\"}\n"
+     "{\"log\":\"{\\\"a\\\":1}\"}\n"
+     "{\"log\":\"{not json\"}\n",
+     "E t:1 id=w1 type=OrderPlaced src=- obs=" OBS_0 "\n"
+     "E t:2 id=w2 type=PaymentAuthorised src=payments obs=" OBS_0 "\n"
+     "E t:3 id=w3 type=- src=shipping obs=" OBS_0 "\n"
+     "E t:4 id=- type=T src=stock\n"
+     "E t:5 id=w5 type=- src=-\n"
+     "E t:6 id=- type=- src=-\n"
+     "E t:7 id=- type=- src=-\n"},
     {"logfmt quoting and escapes", FILE_FMT_LOGFMT,
      "id=1 type=OrderPlaced source=\"order svc\" msg=\"say \\\"hi\\\" \\u00e9\\n\" debug\n"
      "# a comment\n"
@@ -502,18 +537,43 @@ static void test_applog_parse(void)
     CHECK(al.service_len == 6 && memcmp(al.service, "orders", 6) == 0);
     CHECK_INT(al.json_off, strlen(l1) - 7);
     CHECK_INT(file_applog_parse("no json", 7, &al, &why), ES_ENOTFOUND);
-    CHECK_INT(file_applog_parse("2026-03-15T10:30:00Z {", 22, &al, &why), ES_EINVALID);
+    CHECK_INT(file_applog_parse("2026-03-15T10:30:00Z {", 22, &al, &why), ES_OK);
+    CHECK_INT(al.json_off, 21);
+    CHECK_INT(file_applog_parse("2026-03-15T10:30:00Z LOUD x {", 29, &al, &why), ES_EINVALID);
     CHECK_STR(why, "applog_no_level");
-    /* Edge lengths: the prefix cut anywhere never reads past len. */
+    /* RFC 3164: no year (this year, or last if that would be days ahead), padded day */
     {
-        size_t n;
-        for (n = 0; n <= strlen(l1); n++) {
-            char *cp = xmalloc(n ? n : 1);
-            memcpy(cp, l1, n);
-            int rc = file_applog_parse(cp, n, &al, &why);
-            CHECK(rc == ES_OK || rc == ES_EINVALID || rc == ES_ENOTFOUND);
-            free(cp);
-        }
+        static const char l2[] = "<13>Mar  5 10:30:00 host1 stock[1]: {\"id\":\"s1\"}";
+        time_t now = time(NULL), t;
+        struct tm tm, nowtm;
+        CHECK_INT(file_applog_parse(l2, strlen(l2), &al, &why), ES_OK);
+        CHECK(al.service_len == 5 && memcmp(al.service, "stock", 5) == 0);
+        CHECK(al.level == NULL);
+        CHECK_INT(al.json_off, strlen(l2) - 11);
+        t = (time_t)(al.observed_us / 1000000);
+        gmtime_r(&t, &tm);
+        gmtime_r(&now, &nowtm);
+        CHECK(tm.tm_mon == 2 && tm.tm_mday == 5 && tm.tm_hour == 10 && tm.tm_min == 30);
+        CHECK(tm.tm_year == nowtm.tm_year || tm.tm_year == nowtm.tm_year - 1);
+        CHECK(al.observed_us <= (int64_t)now * 1000000 + 2LL * 86400 * 1000000);
+        CHECK_INT(file_applog_parse("Foo 15 10:30:00 h a: {", 22, &al, &why), ES_EINVALID);
+    }
+    /* Edge lengths: each dialect's prefix cut anywhere never reads past len. */
+    {
+        const char *lines[] = {
+            l1, "2026-03-15T10:30:01Z stderr P [2026-03-15 10:30:00.123] WARN p {\"a\":1}",
+            "<134>1 2026-03-15T10:30:00Z h app 7 M [x@1 a=\"b\"] {\"a\":1}",
+            "<13>Mar  5 10:30:00 host1 stock[1]: {\"a\":1}"};
+        size_t n, k;
+        for (k = 0; k < sizeof lines / sizeof lines[0]; k++)
+            for (n = 0; n <= strlen(lines[k]); n++) {
+                char *cp = xmalloc(n ? n : 1);
+                memcpy(cp, lines[k], n);
+                int rc = file_applog_parse(cp, n, &al, &why);
+                CHECK(rc == ES_OK || rc == ES_EINVALID || rc == ES_ENOTFOUND);
+                CHECK(rc != ES_OK || al.json_off < n);
+                free(cp);
+            }
     }
 }
 
