@@ -45,6 +45,13 @@
 #define FRAG_MAX 64                 /* IPv4 datagrams being reassembled at once */
 #define FRAG_TIMEOUT_US (30LL * 1000000)
 #define VLAN_MAX_DEPTH 4
+#define ET_TEB 0x6558     /* transparent Ethernet bridging: an Ethernet frame inside GRE/Geneve */
+#define ET_ERSPAN2 0x88be /* ERSPAN type I and II (Cisco, AWS/Azure mirroring) */
+#define ET_ERSPAN3 0x22eb
+#define UDP_VXLAN 4789      /* RFC 7348; AWS VPC Traffic Mirroring */
+#define UDP_VXLAN_LINUX 8472
+#define UDP_GENEVE 6081     /* RFC 8926; AWS Gateway Load Balancer */
+#define TUNNEL_MAX_DEPTH 4
 #define IP6_MAX_EXT 8
 
 /* ------------------------------------------------------------------------------------
@@ -76,6 +83,7 @@ struct pcapsrc {
     unsigned loc_count;               /* events that shared it */
     struct frag *frags;               /* FRAG_MAX slots, allocated on first use */
     struct envelope_msgbuf *msgbuf;   /* envelope_from_message_buf's buffers */
+    unsigned tunnel_depth;            /* encapsulations being unwrapped (VXLAN, GRE...) */
 };
 
 static struct pcapsrc_opts default_opts;
@@ -196,6 +204,99 @@ static int reject_frame(struct pcapsrc *ps, const char *reason, const char *deta
  * IP
  */
 
+static int ethertype(struct pcapsrc *ps, uint16_t type, struct cursor *c, int64_t ts);
+static int ether(struct pcapsrc *ps, struct cursor *c, int64_t ts);
+
+/*
+ * Mirrored traffic arrives encapsulated: the inner frame (Ethernet for ptype ET_TEB, else
+ * the IP packet of that ethertype) is decoded as if captured directly, to a bounded depth.
+ */
+static int tunnel(struct pcapsrc *ps, uint16_t ptype, struct cursor *c, int64_t ts)
+{
+    int rc;
+
+    if (ps->tunnel_depth >= TUNNEL_MAX_DEPTH)
+        return reject_frame(ps, "tunnel_too_deep", "more than 4 nested encapsulations", NULL, 0);
+    ps->tunnel_depth++;
+    rc = ptype == ET_TEB ? ether(ps, c, ts) : ethertype(ps, ptype, c, ts);
+    ps->tunnel_depth--;
+    return rc;
+}
+
+/*
+ *   VXLAN  | flags 1 (I = 0x08) | reserved 3 | VNI 3 | reserved 1 | Ethernet frame |
+ *   Geneve | ver 2 bits, option length 6 bits (words) | flags 1 | protocol 2 | VNI 3 |
+ *          | reserved 1 | options | frame of that protocol |
+ * Other UDP is not ours: no decoder speaks it.
+ */
+static int udp(struct pcapsrc *ps, struct cursor *c, int64_t ts)
+{
+    struct cursor start = *c;
+    uint16_t dport, ptype = ET_TEB;
+    uint8_t b0;
+
+    cur_skip(c, 2);
+    dport = cur_be16(c);
+    cur_skip(c, 4); /* length, checksum */
+    if (dport == UDP_VXLAN || dport == UDP_VXLAN_LINUX) {
+        b0 = cur_u8(c);
+        cur_skip(c, 7);
+        if (!c->err && !(b0 & 0x08))
+            return ES_OK; /* no VNI: not VXLAN */
+    } else if (dport == UDP_GENEVE) {
+        b0 = cur_u8(c);
+        cur_skip(c, 1);
+        ptype = cur_be16(c);
+        cur_skip(c, 4);
+        if (!c->err && (b0 >> 6) != 0)
+            return ES_OK; /* a Geneve version we do not know */
+        cur_skip(c, (size_t)(b0 & 0x3f) * 4);
+    } else {
+        return ES_OK;
+    }
+    if (c->err)
+        return reject_frame(ps, "tunnel_truncated", "VXLAN or Geneve header cut short", start.p,
+                            start.left);
+    return tunnel(ps, ptype, c, ts);
+}
+
+/*
+ *   GRE (RFC 2784, 2890) | C . K S . . . . . . . . ver 3 bits | protocol 2 |
+ *                        | [checksum 2, reserved 2] | [key 4] | [sequence 4] |
+ *   ERSPAN II  (0x88be, S set)  | 8 bytes | Ethernet frame |  (type I: no header, S clear)
+ *   ERSPAN III (0x22eb)         | 12 bytes, O flag in the last bit | [8 bytes if O] | frame |
+ */
+static int gre(struct pcapsrc *ps, struct cursor *c, int64_t ts)
+{
+    struct cursor start = *c;
+    uint16_t flags = cur_be16(c), ptype = cur_be16(c);
+
+    if (!c->err && (flags & 7) != 0)
+        return ES_OK; /* version 1 is PPTP's enhanced GRE */
+    if (flags & 0x8000)
+        cur_skip(c, 4);
+    if (flags & 0x2000)
+        cur_skip(c, 4);
+    if (flags & 0x1000)
+        cur_skip(c, 4);
+    if (ptype == ET_ERSPAN2) {
+        if (flags & 0x1000)
+            cur_skip(c, 8);
+        ptype = ET_TEB;
+    } else if (ptype == ET_ERSPAN3) {
+        uint8_t last;
+        cur_skip(c, 11);
+        last = cur_u8(c);
+        if (last & 1)
+            cur_skip(c, 8);
+        ptype = ET_TEB;
+    }
+    if (c->err)
+        return reject_frame(ps, "tunnel_truncated", "GRE or ERSPAN header cut short", start.p,
+                            start.left);
+    return tunnel(ps, ptype, c, ts);
+}
+
 static int l4(struct pcapsrc *ps, int v6, const uint8_t *src, const uint8_t *dst, uint8_t proto,
               struct cursor *c, size_t wire_len, int64_t ts)
 {
@@ -204,6 +305,10 @@ static int l4(struct pcapsrc *ps, int v6, const uint8_t *src, const uint8_t *dst
     size_t hlen;
     uint8_t off;
 
+    if (proto == 17)
+        return udp(ps, c, ts);
+    if (proto == 47)
+        return gre(ps, c, ts);
     if (proto != 6)
         return ES_OK; /* no decoder speaks anything but TCP */
     memset(&pk, 0, sizeof pk);
@@ -417,6 +522,27 @@ static int ethertype(struct pcapsrc *ps, uint16_t type, struct cursor *c, int64_
     return ES_OK; /* ARP and friends */
 }
 
+/* An Ethernet frame at c (VLAN and QinQ tags skipped). */
+static int ether(struct pcapsrc *ps, struct cursor *c, int64_t ts)
+{
+    struct cursor start = *c;
+    uint16_t type;
+    int depth;
+
+    cur_skip(c, 12);
+    type = cur_be16(c);
+    for (depth = 0; (type == ET_VLAN || type == ET_QINQ || type == ET_QINQ_OLD) &&
+                    depth < VLAN_MAX_DEPTH;
+         depth++) {
+        cur_skip(c, 2);
+        type = cur_be16(c);
+    }
+    if (c->err)
+        return reject_frame(ps, "ethernet_truncated", "Ethernet header cut short", start.p,
+                            start.left);
+    return ethertype(ps, type, c, ts);
+}
+
 static int family(struct pcapsrc *ps, uint32_t af, struct cursor *c, int64_t ts)
 {
     if (af == 2)
@@ -432,7 +558,6 @@ int pcapsrc_packet(struct pcapsrc *ps, int linktype, int64_t ts_us, const uint8_
     struct cursor c;
     uint16_t type;
     uint32_t af;
-    int depth;
 
     (void)wirelen;
     if (ts_us <= -ES_TIME_LIMIT || ts_us >= ES_TIME_LIMIT)
@@ -443,18 +568,7 @@ int pcapsrc_packet(struct pcapsrc *ps, int linktype, int64_t ts_us, const uint8_
     cur_init(&c, p, caplen);
     switch (linktype) {
     case LT_EN10MB:
-        cur_skip(&c, 12);
-        type = cur_be16(&c);
-        for (depth = 0; (type == ET_VLAN || type == ET_QINQ || type == ET_QINQ_OLD) &&
-                        depth < VLAN_MAX_DEPTH;
-             depth++) {
-            cur_skip(&c, 2);
-            type = cur_be16(&c);
-        }
-        if (c.err)
-            return reject_frame(ps, "ethernet_truncated", "Ethernet header cut short", p,
-                                caplen);
-        return ethertype(ps, type, &c, ts_us);
+        return ether(ps, &c, ts_us);
     case LT_SLL:
         cur_skip(&c, 14);
         type = cur_be16(&c);

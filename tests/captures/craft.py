@@ -370,6 +370,29 @@ def ip_cases():
     pk += c.fin()
     case("link_qinq_ipv6", [eth(x, v6=True, tags=((0x88A8, 10), (0x8100, 20))) for x in pk])
 
+    # Mirrored traffic (AWS VPC Traffic Mirroring, Gateway Load Balancer, GCP, Cisco/Azure
+    # ERSPAN): one connection whose six requests come in VXLAN, Geneve (one option), GRE
+    # around Ethernet and around IP, ERSPAN II and III; then a cut GRE header (a reject) and plain
+    # UDP (DNS, ignored).
+    M1, M2 = [192, 168, 7, 1], [192, 168, 7, 2]
+    def udp(dport, payload):
+        return struct.pack(">HHHH", 50000, dport, 8 + len(payload), 0) + payload
+    def outer(payload, proto):
+        return eth(ipv4(M1, M2, payload, proto=proto))
+    wraps = [
+        lambda f: outer(udp(4789, struct.pack(">II", 0x08000000, 42 << 8) + eth(f)), 17),
+        lambda f: outer(udp(6081, struct.pack(">BBHI", 1, 0, 0x6558, 42 << 8) + b"\x01\x02\x03\x00" + eth(f)), 17),
+        lambda f: outer(struct.pack(">HHI", 0x2000, 0x6558, 7) + eth(f), 47),
+        lambda f: outer(struct.pack(">HH", 0, 0x0800) + f, 47),
+        lambda f: outer(struct.pack(">HHI", 0x1000, 0x88BE, 1) + struct.pack(">II", 0x10000001, 0) + eth(f), 47),
+        lambda f: outer(struct.pack(">HHI", 0x1000, 0x22EB, 2) + b"\x20\0\0\x01" + b"\0" * 7 + b"\x01" + b"\0" * 8 + eth(f), 47),
+    ]
+    c = Conn(40013, 8080)
+    pk = c.handshake() + [c.seg(True, http_post(i)) for i in range(1, 7)] + c.fin()
+    frames = [wraps[i % len(wraps)](x) for i, x in enumerate(pk)]
+    frames += [outer(b"\x20\x00\x65", 47), outer(udp(53, b"\x12\x34\x01\x00"), 17)]
+    case("link_tunnels", frames)
+
     # Linux cooked SLL and SLL2, BSD NULL, raw IP.
     def flows():
         c = Conn(40012, 8080)

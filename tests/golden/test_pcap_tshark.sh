@@ -42,4 +42,7 @@ check "mqtt PUBLISH" "$c/mqtt.pcap" "-d tcp.port==18483,mqtt -Y mqtt.msgtype==3"
 check "amqp basic.publish/deliver" "$c/amqp.pcap" \
     "-d tcp.port==18485,amqp -Y amqp.method.class==60&&(amqp.method.method==40||amqp.method.method==60)" \
     "transport='amqp'"
+check "http POST requests inside VXLAN, Geneve, GRE and ERSPAN (crafted)" \
+    "$src/tests/golden/pcap/link_tunnels/input.pcap" "-Y http.request.method==\"POST\"" \
+    "transport='http' AND direction='publish'"
 exit $fail
