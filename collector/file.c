@@ -1229,6 +1229,40 @@ static int syslog_tag(struct cursor *c, struct file_applog *out, int want_colon)
 }
 
 /*
+ * The service prefix of "docker compose logs" ("orders-1  | ") or of "kubectl logs
+ * --prefix" ("[pod/orders-7d9/orders] ", the container named last): sets *svc and moves c
+ * past it. Returns 1 when there is one.
+ */
+static int compose_prefix(struct cursor *c, const char **svc, size_t *svc_len)
+{
+    size_t n = 0, k;
+
+    if (c->left > 5 && memcmp(c->p, "[pod/", 5) == 0) {
+        const uint8_t *end = memchr(c->p, ']', c->left < 512 ? c->left : 512);
+        if (end == NULL || end + 1 >= c->p + c->left || end[1] != ' ')
+            return 0;
+        for (k = (size_t)(end - c->p); k > 5 && c->p[k - 1] != '/'; k--)
+            ;
+        *svc = (const char *)c->p + k;
+        *svc_len = (size_t)(end - c->p) - k;
+        cur_skip(c, (size_t)(end - c->p) + 1);
+        return *svc_len > 0;
+    }
+    while (n < c->left && n < 128 &&
+           ((c->p[n] >= 'a' && c->p[n] <= 'z') || (c->p[n] >= 'A' && c->p[n] <= 'Z') ||
+            is_digit(c->p[n]) || c->p[n] == '-' || c->p[n] == '_' || c->p[n] == '.'))
+        n++;
+    for (k = n; k < c->left && c->p[k] == ' '; k++)
+        ;
+    if (n == 0 || k == n || k + 1 >= c->left || c->p[k] != '|' || c->p[k + 1] != ' ')
+        return 0;
+    *svc = (const char *)c->p;
+    *svc_len = n;
+    cur_skip(c, k + 2);
+    return 1;
+}
+
+/*
  * The prefix of an app-log line: ES_OK with out filled (json_off: where the prefix ends),
  * or ES_EINVALID with *why. Understood:
  *   <timestamp> <LEVEL> [service] ...         timestamp ISO 8601 or "2026-03-15 10:30:00,123",
@@ -1238,6 +1272,7 @@ static int syslog_tag(struct cursor *c, struct file_applog *out, int want_colon)
  *                                             rest may be an app-log line of its own
  *   [<PRI>]Mmm dd hh:mm:ss host app[pid]: ... RFC 3164 syslog; also with an ISO timestamp
  *   <PRI>1 <timestamp> host app procid msgid structured-data ...   RFC 5424
+ *   name  | <any of these, or the JSON>       docker compose logs; kubectl logs --prefix
  */
 static int applog_prefix(const char *line, size_t len, struct file_applog *out, const char **why)
 {
@@ -1251,6 +1286,24 @@ static int applog_prefix(const char *line, size_t len, struct file_applog *out, 
     cur_init(&c, line, len);
     start = c;
     skip_blanks(&c);
+
+    /* "orders-1  | ..." (docker compose logs), "[pod/orders-7d9/orders] ..." (kubectl --prefix) */
+    if (compose_prefix(&c, &out->service, &out->service_len)) {
+        struct file_applog inner;
+        const char *ignored;
+        size_t at;
+        skip_blanks(&c);
+        at = cur_offset(&start, &c);
+        out->observed_us = ES_TIME_NONE;
+        if (cpeek(&c) != '{' && applog_prefix(line + at, len - at, &inner, &ignored) == ES_OK) {
+            inner.json_off += at;
+            if (inner.service == NULL)
+                inner.service = out->service, inner.service_len = out->service_len;
+            *out = inner;
+            return ES_OK;
+        }
+        goto done; /* no time: the JSON, or text before it, follows */
+    }
 
     /* Syslog priority "<34>" and the RFC 5424 version "1 ". */
     if (cpeek(&c) == '<') {
@@ -1339,10 +1392,12 @@ static int applog_prefix(const char *line, size_t len, struct file_applog *out, 
     n = read_token(&t, lvl, sizeof lvl, "]:");
     out->level_len = n;
     if (n == 0 || n >= sizeof lvl || !is_level(lvl, n)) {
-        /* No level: a syslog "host app[pid]:" (RFC 3164, or rsyslog with ISO time)? */
+        /* No level: a syslog "app[pid]:" or "host app[pid]:" (RFC 3164, rsyslog)? */
         struct cursor h = c;
         out->level = NULL;
         out->level_len = 0;
+        if (syslog_tag(&c, out, 1))
+            goto done;
         while (h.left && !is_blank(h.p[0]) && h.p[0] != '{')
             cur_skip(&h, 1);
         skip_blanks(&h);

@@ -167,7 +167,8 @@ struct file_applog {
  * optionally in brackets or followed by ':'), and without a level "<timestamp> {json}"
  * (kubectl), "<timestamp> stdout F ..." (CRI), syslog "[<PRI>]Mmm dd hh:mm:ss host
  * app[pid]: ..." or "<timestamp> host app[pid]: ...", RFC 5424 "<PRI>1 <timestamp> host app
- * procid msgid sd ..." (level NULL then). Returns ES_OK, ES_ENOTFOUND when the line holds
+ * procid msgid sd ..." (level NULL then), each perhaps behind "name  | " (docker compose)
+ * or "[pod/p/container] " (kubectl --prefix), which name the service. Returns ES_OK, ES_ENOTFOUND when the line holds
  * no '{' (skipped, not a reject), or ES_EINVALID with *why set.
  */
 int file_applog_parse(const char *line, size_t len, struct file_applog *out,

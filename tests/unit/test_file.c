@@ -194,7 +194,11 @@ static const struct fcase cases[] = {
      "<134>1 2026-03-15T10:30:00.123Z host1 billing 77 EV - {\"id\":\"k5\"}\n"
      "<134>1 2026-03-15T10:30:00.123Z host1 billing 77 EV [m@1 a=\"]\"] {\"id\":\"k6\"}\n"
      "<134>1 2026-03-15T10:30:00.123Z host1 - - - - {\"id\":\"k7\"}\n"
-     "2026-03-15T10:30:00.123Z SHOUTING orders {\"id\":\"k8\"}\n",
+     "2026-03-15T10:30:00.123Z SHOUTING orders {\"id\":\"k8\"}\n"
+     "orders-1  | {\"id\":\"k9\"}\n"
+     "payments-1  | 2026-03-15T10:30:00.123Z INFO pay-svc {\"id\":\"k10\"}\n"
+     "[pod/stock-7d9/stock] 2026-03-15T10:30:00.123Z {\"id\":\"k11\"}\n"
+     "2026-03-15T10:30:00.123Z billing[7]: {\"id\":\"k12\"}\n",
      "E t:1 id=k1 type=- src=- obs=" OBS_0 "\n"
      "E t:2 id=k2 type=- src=- obs=" OBS_0 "\n"
      "E t:3 id=k3 type=- src=payments obs=" OBS_0 "\n"
@@ -202,7 +206,11 @@ static const struct fcase cases[] = {
      "E t:5 id=k5 type=- src=billing obs=" OBS_0 "\n"
      "E t:6 id=k6 type=- src=billing obs=" OBS_0 "\n"
      "E t:7 id=k7 type=- src=- obs=" OBS_0 "\n"
-     "R t:8 applog_no_level\n"},
+     "R t:8 applog_no_level\n"
+     "E t:9 id=k9 type=- src=orders-1\n"
+     "E t:10 id=k10 type=- src=pay-svc obs=" OBS_0 "\n"
+     "E t:11 id=k11 type=- src=stock obs=" OBS_0 "\n"
+     "E t:12 id=k12 type=- src=billing obs=" OBS_0 "\n"},
     {"log wrappers: Docker json-file, message text, an event object", FILE_FMT_JSONL,
      "{\"log\":\"{\\\"id\\\":\\\"w1\\\",\\\"type\\\":\\\"OrderPlaced\\\"}\\n\","
      "\"stream\":\"stdout\",\"time\":\"2026-03-15T10:30:00.123Z\"}\n"
@@ -383,6 +391,9 @@ static void test_sniff(void)
         {"{\n  \"id\": \"1\"\n}\n", "format s: json"},
         {"  [ {\"id\":\"1\"} ]", "format s: json"},
         {"2026-03-15 10:30:00,123 INFO orders {\"id\":\"1\"}\n", "format s: applog"},
+        {"2026-03-15T10:30:00.1Z stdout F {\"id\":\"1\"}\n", "format s: applog"},
+        {"orders-1  | {\"id\":\"1\"}\n", "format s: applog"},
+        {"<13>Mar 15 10:30:00 host1 orders[1]: {\"id\":\"1\"}\n", "format s: applog"},
         {"time=2026-03-15T10:30:00Z level=info id=1\n", "format s: logfmt"},
         {"\xef\xbb\xbf{\"id\":\"1\"}\n", "format s: jsonl"},
         {"\xd4\xc3\xb2\xa1\x02\x00\x04\x00", "format s: pcap"},
@@ -563,7 +574,9 @@ static void test_applog_parse(void)
         const char *lines[] = {
             l1, "2026-03-15T10:30:01Z stderr P [2026-03-15 10:30:00.123] WARN p {\"a\":1}",
             "<134>1 2026-03-15T10:30:00Z h app 7 M [x@1 a=\"b\"] {\"a\":1}",
-            "<13>Mar  5 10:30:00 host1 stock[1]: {\"a\":1}"};
+            "<13>Mar  5 10:30:00 host1 stock[1]: {\"a\":1}",
+            "payments-1  | 2026-03-15T10:30:00.123Z INFO pay-svc {\"a\":1}",
+            "[pod/stock-7d9/stock] 2026-03-15T10:30:00.123Z {\"a\":1}"};
         size_t n, k;
         for (k = 0; k < sizeof lines / sizeof lines[0]; k++)
             for (n = 0; n <= strlen(lines[k]); n++) {
