@@ -254,6 +254,64 @@ static int parse_iso(struct cursor *c, int64_t *us, int *flags)
     return ES_OK;
 }
 
+static int is_alpha(int ch)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z');
+}
+
+/*
+ * Rewrites two other spellings as the ISO text parse_iso reads (into iso, cap bytes):
+ *   RFC 5322 / 1123 (HTTP dates, mail): "[Sun, ]15 Mar 2026 10:30[:00[.123]] (GMT|UT|UTC|Z|+hhmm)"
+ *   ISO 8601 basic: "20260315T103000[.123](Z|+hhmm)"
+ * Returns ES_OK, or ES_EINVALID when the text is neither.
+ */
+static int to_extended(const char *s, size_t len, char *iso, size_t cap)
+{
+    static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+    struct cursor c;
+    char mon[4];
+    int d, y, i, n;
+    const char *m;
+
+    cur_init(&c, s, len);
+    if (len >= 15 && s[8] == 'T') { /* basic format: 8 digits, 'T', 6 digits */
+        for (i = 0; i < 15; i++)
+            if (i != 8 && !is_digit(s[i]))
+                return ES_EINVALID;
+        n = snprintf(iso, cap, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2s%.*s", s, s + 4, s + 6, s + 9,
+                     s + 11, s + 13, (int)(len - 15), s + 15);
+        return n > 0 && (size_t)n < cap ? ES_OK : ES_EINVALID;
+    }
+    if (is_alpha(cur_peek(&c))) { /* day of the week, ignored: the date says it */
+        while (is_alpha(cur_peek(&c)))
+            cur_skip(&c, 1);
+        cur_accept(&c, ',');
+        while (cur_accept(&c, ' '))
+            ;
+    }
+    d = 0;
+    for (i = 0; i < 2 && is_digit(cur_peek(&c)); i++)
+        d = d * 10 + (cur_u8(&c) - '0');
+    if (i == 0 || !cur_accept(&c, ' '))
+        return ES_EINVALID;
+    for (i = 0; i < 3; i++) {
+        int ch = cur_u8(&c);
+        mon[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+    }
+    mon[3] = '\0';
+    if (c.err || (m = strstr(months, mon)) == NULL || (m - months) % 3 != 0 ||
+        !cur_accept(&c, ' '))
+        return ES_EINVALID;
+    y = read_digits(&c, 4);
+    if (c.err || !cur_accept(&c, ' '))
+        return ES_EINVALID;
+    /* the clock and zone as they are, "UT" spelled as parse_iso knows it */
+    n = snprintf(iso, cap, "%04d-%02d-%02dT%.*s%s", y, (int)(m - months) / 3 + 1, d,
+                 (int)c.left, (const char *)c.p,
+                 c.left >= 3 && memcmp(c.p + c.left - 3, " UT", 3) == 0 ? "C" : "");
+    return n > 0 && (size_t)n < cap ? ES_OK : ES_EINVALID;
+}
+
 int timeparse_text(const char *s, size_t len, int64_t *us, int *flags)
 {
     struct cursor c, ahead;
@@ -274,9 +332,17 @@ int timeparse_text(const char *s, size_t len, int64_t *us, int *flags)
     ahead = c;
     for (i = 0; i < 4; i++)
         digits4 &= is_digit(cur_u8(&ahead));
-    if (digits4 && cur_accept(&ahead, '-'))
+    if (digits4 && cur_accept(&ahead, '-')) {
         rc = parse_iso(&c, us, flags);
-    else {
+    } else if (is_alpha(s[0]) || (len >= 15 && s[8] == 'T') ||
+               (len > 2 && (s[1] == ' ' || s[2] == ' '))) {
+        char iso[TIMEPARSE_MAX_LEN + 16];
+        rc = to_extended(s, len, iso, sizeof iso);
+        if (rc == ES_OK) {
+            cur_init(&c, iso, strlen(iso));
+            rc = parse_iso(&c, us, flags);
+        }
+    } else {
         rc = parse_epoch_text(&c, us);
         if (rc == ES_OK && flags)
             *flags = TIMEPARSE_EPOCH;

@@ -1,8 +1,10 @@
 /*
  * Producer and log timestamps to UTC microseconds.
  * Accepts RFC 3339 / ISO 8601 ("2026-03-15T10:30:00.123456789Z", "+02:00", "+0200", "+02",
- * space instead of T, no offset, " UTC", Go's "+0200 CEST"), and epoch numbers in s, ms, µs
- * or ns told apart by magnitude (as numbers or numeric strings, with an optional fraction).
+ * space instead of T, no offset, " UTC", Go's "+0200 CEST"), ISO 8601 basic format
+ * ("20260315T103000Z"), RFC 5322 / 1123 dates ("Sun, 15 Mar 2026 10:30:00 GMT", as HTTP and
+ * mail write them), and epoch numbers in s, ms, µs or ns told apart by magnitude (as numbers
+ * or numeric strings, with an optional fraction).
  */
 #ifndef ES_TIMEPARSE_H
 #define ES_TIMEPARSE_H
