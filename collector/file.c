@@ -406,7 +406,6 @@ static int src_reject(struct src *s, uint64_t line, const char *reason, const ch
     return src_reject_at(s, loc, reason, detail, excerpt, len);
 }
 
-/* What the line gave besides the JSON (app-log lines). */
 static int is_blank(int b)
 {
     return b == ' ' || b == '\t' || b == '\r' || b == '\n' || b == '\f' || b == '\v';
@@ -430,6 +429,7 @@ static struct cursor trimmed(const uint8_t *p, size_t len)
     return c;
 }
 
+/* What the line gave besides the JSON (app-log lines). */
 struct line_ctx {
     int64_t observed_us;
     const char *service, *level;
