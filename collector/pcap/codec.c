@@ -63,7 +63,7 @@ static int out_finish(struct outbuf *o, int rc, uint8_t **out, size_t *outlen)
         free(o->p);
         return rc;
     }
-    *out = o->p;
+    *out = o->p ? o->p : xmalloc(1); /* never NULL: callers tell "decompressed" by it */
     *outlen = o->len;
     return ES_OK;
 }
