@@ -1159,33 +1159,30 @@ static int is_level(const char *tok, size_t n)
 /*
  * RFC 3164's "Mmm dd hh:mm:ss" (no year, no zone) at c: ES_OK with *us, read as UTC in
  * the year that puts it at most two days ahead of now (a log written last December and
- * read in January is last year's).
+ * read in January is last year's). The month name and the clock are checked by
+ * timeparse_text, as an RFC 5322 date without a zone.
  */
 static int syslog_time(struct cursor *c, int64_t *us)
 {
-    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    char iso[64], mon[8], day[8], clock[24];
-    const char *m;
+    char text[64], mon[8], day[8], clock[24];
     struct cursor t = *c;
     time_t now = time(NULL);
     struct tm tm;
     int year;
 
-    if (read_token(&t, mon, sizeof mon, "") != 3 || (m = strstr(months, mon)) == NULL ||
-        (m - months) % 3 != 0)
+    if (read_token(&t, mon, sizeof mon, "") != 3 || mon[0] < 'A' || mon[0] > 'Z' ||
+        mon[1] < 'a' || mon[1] > 'z' || mon[2] < 'a' || mon[2] > 'z')
         return ES_EINVALID;
     skip_blanks(&t); /* "Mar  5": the day is space-padded */
-    if (read_token(&t, day, sizeof day, "") > 2 || !is_digit(day[0]) ||
-        (day[1] != '\0' && !is_digit(day[1])))
+    if (read_token(&t, day, sizeof day, "") > 2)
         return ES_EINVALID;
     skip_blanks(&t);
     if (read_token(&t, clock, sizeof clock, "") < 8 || clock[2] != ':')
         return ES_EINVALID;
     gmtime_r(&now, &tm);
     for (year = tm.tm_year + 1900; year >= tm.tm_year + 1899; year--) {
-        snprintf(iso, sizeof iso, "%04d-%02d-%s%sT%sZ", year, (int)(m - months) / 3 + 1,
-                 day[1] ? "" : "0", day, clock);
-        if (timeparse_text(iso, strlen(iso), us, NULL) != ES_OK)
+        snprintf(text, sizeof text, "%s %s %d %s", day, mon, year, clock);
+        if (timeparse_text(text, strlen(text), us, NULL) != ES_OK)
             return ES_EINVALID;
         if (*us <= (int64_t)now * 1000000 + 2 * 86400 * (int64_t)1000000)
             break;
@@ -1262,6 +1259,33 @@ static int compose_prefix(struct cursor *c, const char **svc, size_t *svc_len)
     return 1;
 }
 
+static int applog_prefix(const char *line, size_t len, struct file_applog *out,
+                         const char **why);
+
+/*
+ * After a prefix that may wrap a whole app-log line (a CRI stream tag, a compose or
+ * kubectl name), at c: when the rest is such a line and not the JSON itself, *out becomes
+ * that line's (json_off from line's start), keeping out's service if it names none.
+ * Returns 1 then; else c is left past the blanks.
+ */
+static int applog_inner(const char *line, size_t len, const struct cursor *start,
+                        struct cursor *c, struct file_applog *out)
+{
+    struct file_applog inner;
+    const char *ignored;
+    size_t at;
+
+    skip_blanks(c);
+    at = cur_offset(start, c);
+    if (cpeek(c) == '{' || applog_prefix(line + at, len - at, &inner, &ignored) != ES_OK)
+        return 0;
+    inner.json_off += at;
+    if (inner.service == NULL)
+        inner.service = out->service, inner.service_len = out->service_len;
+    *out = inner;
+    return 1;
+}
+
 /*
  * The prefix of an app-log line: ES_OK with out filled (json_off: where the prefix ends),
  * or ES_EINVALID with *why. Understood:
@@ -1289,19 +1313,9 @@ static int applog_prefix(const char *line, size_t len, struct file_applog *out, 
 
     /* "orders-1  | ..." (docker compose logs), "[pod/orders-7d9/orders] ..." (kubectl --prefix) */
     if (compose_prefix(&c, &out->service, &out->service_len)) {
-        struct file_applog inner;
-        const char *ignored;
-        size_t at;
-        skip_blanks(&c);
-        at = cur_offset(&start, &c);
         out->observed_us = ES_TIME_NONE;
-        if (cpeek(&c) != '{' && applog_prefix(line + at, len - at, &inner, &ignored) == ES_OK) {
-            inner.json_off += at;
-            if (inner.service == NULL)
-                inner.service = out->service, inner.service_len = out->service_len;
-            *out = inner;
+        if (applog_inner(line, len, &start, &c, out))
             return ES_OK;
-        }
         goto done; /* no time: the JSON, or text before it, follows */
     }
 
@@ -1348,18 +1362,10 @@ static int applog_prefix(const char *line, size_t len, struct file_applog *out, 
     n = read_token(&t, tok, sizeof tok, "");
     if ((n == 6 && (strcmp(tok, "stdout") == 0 || strcmp(tok, "stderr") == 0)) &&
         t.left > 2 && t.p[0] == ' ' && (t.p[1] == 'F' || t.p[1] == 'P') && t.p[2] == ' ') {
-        struct file_applog inner;
-        const char *ignored;
-        size_t at;
         cur_skip(&t, 3);
         c = t;
-        skip_blanks(&c);
-        at = cur_offset(&start, &c);
-        if (cpeek(&c) != '{' && applog_prefix(line + at, len - at, &inner, &ignored) == ES_OK) {
-            inner.json_off += at;
-            *out = inner;
+        if (applog_inner(line, len, &start, &c, out))
             return ES_OK;
-        }
         goto done;
     }
 

@@ -115,20 +115,13 @@ static int64_t snappy_len(struct cursor *c)
     return c->err || v > UINT32_MAX || v > (uint64_t)c->left * 22 + 64 ? -1 : (int64_t)v;
 }
 
-int codec_snappy_raw(const uint8_t *in, size_t n, uint8_t *out, size_t cap, size_t *outlen)
+/* The elements of a raw block after its preamble, at c: exactly want bytes into out. */
+static int snappy_elements(struct cursor *c, uint8_t *out, size_t want)
 {
-    struct cursor c;
-    int64_t declared;
-    size_t want, len = 0;
+    size_t len = 0;
 
-    cur_init(&c, in, n);
-    if ((declared = snappy_len(&c)) < 0)
-        return ES_EINVALID;
-    want = (size_t)declared;
-    if (want > cap)
-        return ES_ETOOBIG;
-    while (c.left > 0) {
-        uint8_t tag = cur_u8(&c);
+    while (c->left > 0) {
+        uint8_t tag = cur_u8(c);
         size_t run, off = 0;
         switch (tag & 3) {
         case 0:
@@ -137,43 +130,40 @@ int codec_snappy_raw(const uint8_t *in, size_t n, uint8_t *out, size_t cap, size
                 unsigned k, nb = (unsigned)run - 59;
                 run = 0;
                 for (k = 0; k < nb; k++)
-                    run |= (size_t)cur_u8(&c) << (8 * k);
+                    run |= (size_t)cur_u8(c) << (8 * k);
             }
             run += 1;
-            if (c.err || run > c.left || run > want - len)
+            if (c->err || run > c->left || run > want - len)
                 return ES_EINVALID;
-            cur_copy(&c, out + len, run);
+            cur_copy(c, out + len, run);
             len += run;
             continue;
         case 1:
             run = 4 + ((tag >> 2) & 7);
-            off = (size_t)(tag >> 5) << 8 | cur_u8(&c);
+            off = (size_t)(tag >> 5) << 8 | cur_u8(c);
             break;
         case 2:
             run = 1 + (size_t)(tag >> 2);
-            off = cur_le16(&c);
+            off = cur_le16(c);
             break;
         default:
             run = 1 + (size_t)(tag >> 2);
-            off = cur_le32(&c);
+            off = cur_le32(c);
             break;
         }
-        if (c.err || off == 0 || off > len || run > want - len)
+        if (c->err || off == 0 || off > len || run > want - len)
             return ES_EINVALID;
         for (; run > 0; run--, len++) /* byte by byte: a copy may overlap its own output */
             out[len] = out[len - off];
     }
-    if (len != want)
-        return ES_EINVALID;
-    *outlen = len;
-    return ES_OK;
+    return len == want ? ES_OK : ES_EINVALID;
 }
 
+/* One raw block of n bytes appended to o. */
 static int snappy_block(struct outbuf *o, const uint8_t *in, size_t n)
 {
     struct cursor c;
     int64_t want;
-    size_t got;
     int rc;
 
     cur_init(&c, in, n);
@@ -186,9 +176,9 @@ static int snappy_block(struct outbuf *o, const uint8_t *in, size_t n)
         o->cap = o->len + (size_t)want;
         o->p = xrealloc(o->p, o->cap ? o->cap : 1);
     }
-    rc = codec_snappy_raw(in, n, o->p + o->len, (size_t)want, &got);
+    rc = snappy_elements(&c, o->p + o->len, (size_t)want);
     if (rc == ES_OK)
-        o->len += got;
+        o->len += (size_t)want;
     return rc;
 }
 

@@ -21,14 +21,11 @@ enum codec {
 
 /*
  * Decompresses n bytes of in. Returns ES_OK with *out (malloc'd, owned by the caller, never
- * NULL, even for no bytes) and *outlen; ES_EINVALID when the stream is corrupt or ends early; ES_ETOOBIG when it would
- * inflate past limit bytes; ES_EUNSUPPORTED when this build lacks the library (lz4, zstd).
+ * NULL, even for no bytes) and *outlen; ES_EINVALID when the stream is corrupt or ends
+ * early; ES_ETOOBIG when it would inflate past limit bytes; ES_EUNSUPPORTED when this build
+ * lacks the library (lz4, zstd).
  */
 int codec_decompress(enum codec c, const uint8_t *in, size_t n, size_t limit, uint8_t **out,
-                     size_t *outlen) ES_WARN_UNUSED;
-
-/* Decodes a raw snappy block into out (exactly its declared length, at most cap bytes). */
-int codec_snappy_raw(const uint8_t *in, size_t n, uint8_t *out, size_t cap,
                      size_t *outlen) ES_WARN_UNUSED;
 
 #endif

@@ -193,29 +193,30 @@ static int decompress_batch(struct dec_msg *m, const struct kafka_where *w, int 
     static const struct {
         const char *name;
         enum codec c;
-    } codecs[5] = {{"none", CODEC_GZIP},   {"gzip", CODEC_GZIP}, {"snappy", CODEC_SNAPPY},
-                   {"lz4", CODEC_LZ4F},    {"zstd", CODEC_ZSTD}};
+    } codecs[4] = {{"gzip", CODEC_GZIP}, {"snappy", CODEC_SNAPPY}, {"lz4", CODEC_LZ4F},
+                   {"zstd", CODEC_ZSTD}};
+    const char *name;
     char why[64], detail[96];
     int rc;
 
-    if (codec >= 5) {
+    if (codec < 1 || codec > 4) {
         decoders_reject(m, w->msg_len, "kafka_codec_unknown", "compression codec 5-7", NULL, 0);
         return 0;
     }
-    rc = codec_decompress(codecs[codec].c, body->p, body->left, KAFKA_MAX_INFLATE, plain,
+    name = codecs[codec - 1].name;
+    rc = codec_decompress(codecs[codec - 1].c, body->p, body->left, KAFKA_MAX_INFLATE, plain,
                           plain_len);
     if (rc == ES_OK)
         return 1;
     if (rc == ES_EUNSUPPORTED) {
-        snprintf(why, sizeof why, "kafka_codec_%s_unsupported", codecs[codec].name);
-        snprintf(detail, sizeof detail, "%s-compressed batch; this build lacks its library",
-                 codecs[codec].name);
+        snprintf(why, sizeof why, "kafka_codec_%s_unsupported", name);
+        snprintf(detail, sizeof detail, "%s-compressed batch; this build lacks its library", name);
     } else if (rc == ES_ETOOBIG) {
         snprintf(why, sizeof why, "kafka_batch_too_large");
-        snprintf(detail, sizeof detail, "%s batch inflates past 64 MiB", codecs[codec].name);
+        snprintf(detail, sizeof detail, "%s batch inflates past 64 MiB", name);
     } else {
-        snprintf(why, sizeof why, "kafka_%s_corrupt", codecs[codec].name);
-        snprintf(detail, sizeof detail, "%s batch does not decompress", codecs[codec].name);
+        snprintf(why, sizeof why, "kafka_%s_corrupt", name);
+        snprintf(detail, sizeof detail, "%s batch does not decompress", name);
     }
     decoders_reject(m, w->msg_len, why, detail, NULL, 0);
     return 0;

@@ -778,8 +778,8 @@ struct ng_iface {
 };
 
 /*
- * Capture time in µs; ES_TIME_NONE when the file's numbers do not make a time within
- * ES_TIME_LIMIT (a corrupt IDB or block), so later differences of capture times fit int64.
+ * Capture time in µs; ES_TIME_NONE when the file's numbers do not fit int64 (a corrupt IDB
+ * or block). pcapsrc_packet turns what lies beyond ES_TIME_LIMIT into no time as well.
  */
 static int64_t ng_time(const struct ng_iface *ifc, uint64_t t)
 {
@@ -809,7 +809,7 @@ static int64_t ng_time(const struct ng_iface *ifc, uint64_t t)
         us = (int64_t)(t * mul);
     }
     if (__builtin_mul_overflow(ifc->offset_s, 1000000, &off) ||
-        __builtin_add_overflow(us, off, &us) || us <= -ES_TIME_LIMIT || us >= ES_TIME_LIMIT)
+        __builtin_add_overflow(us, off, &us))
         return ES_TIME_NONE;
     return us;
 }
