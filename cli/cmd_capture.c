@@ -51,8 +51,8 @@ static int dry_event(void *ctx, struct event *ev)
 {
     struct ui *u = ctx;
 
+    (void)ev;
     u->events++;
-    event_done(ev);
     return ES_OK;
 }
 
@@ -135,6 +135,7 @@ static int exec_capture(int argc, char **argv, const char *db)
     char err[1024], uri[512], tbuf[64];
     double t0;
     unsigned long long n;
+    unsigned threads = 0;
 
     if (cli_wants_help(argc, argv)) {
         cli_usage(&cmd_capture_entry, stdout);
@@ -153,7 +154,8 @@ static int exec_capture(int argc, char **argv, const char *db)
                     strcmp(a, "-s") == 0 || strcmp(a, "--port") == 0 ||
                     strcmp(a, "--flow-mem") == 0 || strcmp(a, "--total-mem") == 0 ||
                     strcmp(a, "--idle") == 0 || strcmp(a, "--redact") == 0 ||
-                    strcmp(a, "--max-flows") == 0 || strcmp(a, "--max-headers") == 0;
+                    strcmp(a, "--max-flows") == 0 || strcmp(a, "--max-headers") == 0 ||
+                    strcmp(a, "--threads") == 0;
         if (takes && !has_val) {
             cli_error("capture", "%s needs a value", a);
             goto usage;
@@ -213,6 +215,12 @@ static int exec_capture(int argc, char **argv, const char *db)
                 goto usage;
             }
             lim.max_flows = (unsigned)n;
+        } else if (strcmp(a, "--threads") == 0) {
+            if (!parse_count(v, &n) || n < 1 || n > PCAPSRC_MAX_THREADS) {
+                cli_error("capture", "--threads %s: expected 1 to %d", v, PCAPSRC_MAX_THREADS);
+                goto usage;
+            }
+            threads = (unsigned)n;
         } else if (strcmp(a, "--max-headers") == 0) {
             if (decoders_max_headers_set(v, err, sizeof err) != ES_OK) {
                 cli_error("capture", "%s", err);
@@ -280,7 +288,9 @@ static int exec_capture(int argc, char **argv, const char *db)
     err[0] = '\0';
 
     if (file) {
-        struct pcapsrc *ps = pcapsrc_new(dry ? NULL : &sink, &lim);
+        struct pcapsrc *ps;
+        lim.threads = threads ? threads : pcapsrc_threads_auto(!dry);
+        ps = pcapsrc_new(dry ? NULL : &sink, &lim);
         if (dry) {
             pcapsrc_set_hooks(ps, dry_event, dry_reject, &u);
             rc = ES_OK;
@@ -350,7 +360,7 @@ usage:
 const struct cmd_entry cmd_capture_entry = {
     "capture",
     "-i IFACE [-f BPF] [--count N] [--duration S] [--snaplen N] [--port P=PROTO]... | -r FILE "
-    "[--dry-run] [--no-payload] [--redact PATH[,PATH...]]",
+    "[--dry-run] [--threads N] [--no-payload] [--redact PATH[,PATH...]]",
     "decode events from live traffic (libpcap) or a capture file",
     "Reads HTTP/1.x, Kafka, AMQP 0-9-1, MQTT 3.1.1/5 and NATS traffic, reassembling TCP,\n"
     "and stores every event found (CloudEvents bindings or JSON bodies) with its frame\n"
@@ -373,6 +383,11 @@ const struct cmd_entry cmd_capture_entry = {
     "                    message with more is a reject (<proto>_too_many_headers)\n"
     "  -r FILE           read a pcap/pcapng file (.gz too) instead of an interface\n"
     "  --dry-run         with -r: decode and count, store nothing\n"
+    "  --threads N       with -r: threads decoding TCP connections besides the one\n"
+    "                    reading (default: one per CPU, at most 8, less one for the\n"
+    "                    store's writer; 1: decode on the reading thread). Each\n"
+    "                    tracks its share of the connections (--max-flows / N) and\n"
+    "                    buffers its share (--total-mem / N)\n"
     "  -q, --quiet       do not print each reject\n"
     "  --no-payload      do not store event payloads (data): only the envelope\n"
     "  --redact PATH[,PATH...]\n"

@@ -142,6 +142,7 @@ static const char *opt_value(int argc, char **argv, int *i, const char *opt, int
 static int exec_ingest(int argc, char **argv, const char *db)
 {
     struct file_ingest fi;
+    struct pcapsrc_opts po;
     struct envelope_map *map = NULL;
     struct redact *red = NULL;
     struct store *st = NULL;
@@ -161,6 +162,8 @@ static int exec_ingest(int argc, char **argv, const char *db)
         return CLI_EXIT_OK;
     }
     file_ingest_init(&fi, NULL);
+    memset(&po, 0, sizeof po);
+    po.threads = pcapsrc_threads_auto(1);
     paths = calloc((size_t)argc, sizeof *paths);
     if (paths == NULL)
         return CLI_EXIT_INPUT;
@@ -215,14 +218,17 @@ static int exec_ingest(int argc, char **argv, const char *db)
                 goto usage;
             }
         } else if ((v = opt_value(argc, argv, &i, "--max-flows", &missing)) != NULL) {
-            struct pcapsrc_opts po;
             if (!parse_size(v, &sz) || sz < 1 || sz > 10000000) {
                 cli_error("ingest", "--max-flows %s: expected 1 to 10000000 connections", v);
                 goto usage;
             }
-            memset(&po, 0, sizeof po);
             po.max_flows = (unsigned)sz;
-            pcapsrc_set_default_opts(&po);
+        } else if ((v = opt_value(argc, argv, &i, "--threads", &missing)) != NULL) {
+            if (!parse_size(v, &sz) || sz < 1 || sz > PCAPSRC_MAX_THREADS) {
+                cli_error("ingest", "--threads %s: expected 1 to %d", v, PCAPSRC_MAX_THREADS);
+                goto usage;
+            }
+            po.threads = (unsigned)sz;
         } else if ((v = opt_value(argc, argv, &i, "--port", &missing)) != NULL) {
             if (decoders_port_add(v, err, sizeof err) != ES_OK) {
                 cli_error("ingest", "%s", err);
@@ -248,6 +254,7 @@ static int exec_ingest(int argc, char **argv, const char *db)
         cli_error("ingest", "no input: give files, folders, or - for stdin");
         goto usage;
     }
+    pcapsrc_set_default_opts(&po);
 
     if (cli_open_store("ingest", db, STORE_CREATE, &st) != CLI_EXIT_OK) {
         envelope_map_free(map);
@@ -363,7 +370,7 @@ usage:
 const struct cmd_entry cmd_ingest_entry = {
     "ingest",
     "[--format F] [--map FILE] [--no-payload] [--redact PATH[,PATH...]] [--max-line N] [--max-element N] "
-    "[--max-depth N] [--port P=PROTO]... [--max-headers N] [--max-flows N] PATH...|-",
+    "[--max-depth N] [--port P=PROTO]... [--max-headers N] [--max-flows N] [--threads N] PATH...|-",
     "read events from log files, JSON documents, captures and broker dumps",
     "Reads every PATH (files; folders, walked recursively in sorted order, hidden\n"
     "entries skipped; - for stdin) into the store. .gz files are inflated on the fly.\n"
@@ -409,6 +416,9 @@ const struct cmd_entry cmd_ingest_entry = {
     "                    most 1024); a message with more is a reject\n"
     "  --max-flows N     in pcap files, TCP connections tracked at once (default\n"
     "                    65536); the least recently active is closed past it\n"
+    "  --threads N       in pcap files, threads decoding TCP connections besides the\n"
+    "                    one reading (default: one per CPU less one for the store's\n"
+    "                    writer, at most 8; 1: decode on the reading thread)\n"
     "\n"
     "Records that cannot be read are kept in the rejects table with their location\n"
     "and a reason (invalid_json, truncated_json, invalid_utf8, nul_byte, line_too_long,\n"

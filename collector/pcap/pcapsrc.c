@@ -14,12 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <zlib.h>
 
 #include "collector/pcap/decoders.h"
+#include "collector/pcap/par.h"
 #include "collector/pcap/tcp.h"
 #include "core/cursor.h"
+#include "core/envelope.h"
 #include "core/xmalloc.h"
 
 #define LT_NULL 0
@@ -84,6 +87,9 @@ struct pcapsrc {
     struct frag *frags;               /* FRAG_MAX slots, allocated on first use */
     struct envelope_msgbuf *msgbuf;   /* envelope_from_message_buf's buffers */
     unsigned tunnel_depth;            /* encapsulations being unwrapped (VXLAN, GRE...) */
+    struct par *par;                  /* TCP decoded by worker threads (NULL: here) */
+    struct pout_list *out;            /* a worker's: outputs go there, under the key: */
+    uint64_t kmaj, kmin;
 };
 
 static struct pcapsrc_opts default_opts;
@@ -91,6 +97,12 @@ static struct pcapsrc_opts default_opts;
 /* ------------------------------------------------------------------------------------
  * Output
  */
+
+unsigned pcapsrc_threads_auto(int storing)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN) - (storing ? 1 : 0);
+    return n < 2 ? 1 : n > 8 ? 8 : (unsigned)n;
+}
 
 void pcapsrc_set_default_opts(const struct pcapsrc_opts *opts)
 {
@@ -115,6 +127,18 @@ const struct envelope_map *pcapsrc_map(const struct pcapsrc *ps)
 struct envelope_msgbuf *pcapsrc_msgbuf(struct pcapsrc *ps)
 {
     return ps->msgbuf;
+}
+
+struct tcp *pcapsrc_tcp(struct pcapsrc *ps)
+{
+    return ps->tcp;
+}
+
+void pcapsrc_set_output(struct pcapsrc *ps, struct pout_list *l, uint64_t kmaj, uint64_t kmin)
+{
+    ps->out = l;
+    ps->kmaj = kmaj;
+    ps->kmin = kmin;
 }
 
 int pcapsrc_stopping(const struct pcapsrc *ps)
@@ -156,7 +180,7 @@ static void loc_number(struct pcapsrc *ps, char *loc, size_t cap)
     ps->loc_count = 1;
 }
 
-int pcapsrc_reject_frames(struct pcapsrc *ps, uint64_t first, uint64_t last, const char *reason,
+static int deliver_reject(struct pcapsrc *ps, uint64_t first, uint64_t last, const char *reason,
                           const char *detail, const void *excerpt, size_t excerpt_len)
 {
     char loc[96];
@@ -171,27 +195,77 @@ int pcapsrc_reject_frames(struct pcapsrc *ps, uint64_t first, uint64_t last, con
     return sink_reject(ps->sink, loc, reason, detail, excerpt, excerpt_len);
 }
 
-int pcapsrc_emit_event(struct pcapsrc *ps, struct event *ev)
+/* ev is the caller's to free when borrowed, else taken over. */
+static int deliver_event(struct pcapsrc *ps, struct event *ev, int borrowed)
 {
     char loc[96];
+    struct event own;
+    int rc;
 
     if (ev->location && strlen(ev->location) < sizeof loc - 16) {
         strcpy(loc, ev->location);
         loc_number(ps, loc, sizeof loc);
-        if (strcmp(loc, ev->location) != 0)
-            event_set_str(&ev->location, loc);
+        if (strcmp(loc, ev->location) != 0) {
+            if (borrowed)
+                ev->location = loc;
+            else
+                event_set_str(&ev->location, loc);
+        }
     } else if (ev->location) {
         ps->last_loc[0] = '\0'; /* too long to be numbered: never equal to a location */
         ps->loc_count = 1;
     }
     ps->st.events++;
-    if (ps->ev_hook)
-        return ps->ev_hook(ps->hook_ctx, ev);
-    if (ps->sink == NULL) {
-        event_done(ev);
-        return ES_OK;
+    if (ps->ev_hook != NULL || ps->sink == NULL) {
+        rc = ps->ev_hook ? ps->ev_hook(ps->hook_ctx, ev) : ES_OK;
+        if (!borrowed)
+            event_done(ev);
+        return rc;
+    }
+    if (borrowed) {
+        envelope_copy_event(&own, ev);
+        ev = &own;
     }
     return sink_event_take(ps->sink, ev);
+}
+
+int pcapsrc_deliver(struct pcapsrc *ps, const struct pout_list *l, const struct pout *o)
+{
+    struct event ev;
+    const char *reason, *detail;
+    const void *excerpt;
+    size_t excerpt_len;
+
+    if (o->is_event) {
+        pout_get_event(l, o, &ev);
+        return deliver_event(ps, &ev, 1);
+    }
+    pout_get_reject(l, o, &reason, &detail, &excerpt, &excerpt_len);
+    return deliver_reject(ps, o->first, o->last, reason, detail, excerpt, excerpt_len);
+}
+
+/*
+ * A worker's outputs go to its round's list; the reading thread's own, while workers
+ * decode, to the round's front list (after the sweep before this frame, kmin 0).
+ */
+int pcapsrc_reject_frames(struct pcapsrc *ps, uint64_t first, uint64_t last, const char *reason,
+                          const char *detail, const void *excerpt, size_t excerpt_len)
+{
+    struct pout_list *l;
+
+    if (ps->out)
+        return pout_reject(ps->out, ps->kmaj, ps->kmin, first, last, reason, detail, excerpt,
+                           excerpt_len);
+    if (ps->par && (l = par_front_list(ps->par)) != NULL)
+        return pout_reject(l, ps->frame, 1, first, last, reason, detail, excerpt, excerpt_len);
+    return deliver_reject(ps, first, last, reason, detail, excerpt, excerpt_len);
+}
+
+int pcapsrc_emit_event(struct pcapsrc *ps, struct event *ev)
+{
+    if (ps->out)
+        return pout_event(ps->out, ps->kmaj, ps->kmin, ev);
+    return deliver_event(ps, ev, 0);
 }
 
 static int reject_frame(struct pcapsrc *ps, const char *reason, const char *detail,
@@ -340,6 +414,10 @@ static int l4(struct pcapsrc *ps, int v6, const uint8_t *src, const uint8_t *dst
         pk.wire_len = pk.len;
     pk.frame = ps->frame;
     pk.ts = ts;
+    if (ps->par) {
+        par_segment(ps->par, &pk);
+        return ES_OK;
+    }
     return tcp_segment(ps->tcp, &pk);
 }
 
@@ -552,14 +630,13 @@ static int family(struct pcapsrc *ps, uint32_t af, struct cursor *c, int64_t ts)
     return ES_OK;
 }
 
-int pcapsrc_packet(struct pcapsrc *ps, int linktype, int64_t ts_us, const uint8_t *p,
-                   size_t caplen, size_t wirelen)
+static int packet(struct pcapsrc *ps, int linktype, int64_t ts_us, const uint8_t *p,
+                  size_t caplen)
 {
     struct cursor c;
     uint16_t type;
     uint32_t af;
 
-    (void)wirelen;
     if (ts_us <= -ES_TIME_LIMIT || ts_us >= ES_TIME_LIMIT)
         ts_us = ES_TIME_NONE; /* not a time (ES_TIME_NONE itself is below the limit) */
     ps->frame++;
@@ -606,6 +683,20 @@ int pcapsrc_packet(struct pcapsrc *ps, int linktype, int64_t ts_us, const uint8_
     default:
         return ES_OK;
     }
+}
+
+int pcapsrc_packet(struct pcapsrc *ps, int linktype, int64_t ts_us, const uint8_t *p,
+                   size_t caplen, size_t wirelen)
+{
+    int rc = packet(ps, linktype, ts_us, p, caplen);
+
+    (void)wirelen;
+    if (ps->par) {
+        int rc2 = par_packet_done(ps->par);
+        if (rc == ES_OK)
+            rc = rc2;
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------------------------------
@@ -1065,7 +1156,10 @@ struct pcapsrc *pcapsrc_new(struct sink *s, const struct pcapsrc_opts *opts)
     ps->sink = s;
     if (opts)
         ps->o = *opts;
-    ps->tcp = tcp_new(ps, &ps->o);
+    if (ps->o.threads >= 2)
+        ps->par = par_new(ps, s, &ps->o, ps->o.threads);
+    if (ps->par == NULL)
+        ps->tcp = tcp_new(ps, &ps->o);
     ps->msgbuf = envelope_msgbuf_new();
     return ps;
 }
@@ -1081,7 +1175,7 @@ void pcapsrc_set_hooks(struct pcapsrc *ps, pcapsrc_event_fn ev, pcapsrc_reject_f
 int pcapsrc_finish(struct pcapsrc *ps)
 {
     size_t i;
-    int rc = tcp_finish(ps->tcp);
+    int rc = ps->par ? par_finish(ps->par) : tcp_finish(ps->tcp);
 
     if (rc != ES_OK || ps->frags == NULL)
         return rc;
@@ -1099,6 +1193,7 @@ void pcapsrc_free(struct pcapsrc *ps)
 {
     if (ps == NULL)
         return;
+    par_free(ps->par);
     tcp_free(ps->tcp);
     envelope_msgbuf_free(ps->msgbuf);
     free(ps->frags);

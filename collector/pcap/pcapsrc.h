@@ -23,11 +23,20 @@ struct pcapsrc_opts {
     size_t total_mem;   /* bytes buffered over all flows */
     unsigned max_flows; /* tracked TCP connections; the least recently active is evicted */
     int64_t idle_us;    /* a connection silent this long is closed (its partial data reported) */
+    unsigned threads;   /* decoding threads besides the reading one (par.h); 0, 1: none */
 };
 #define PCAPSRC_DEFAULT_FLOW_MEM (16u << 20)
 #define PCAPSRC_DEFAULT_TOTAL_MEM (256u << 20)
 #define PCAPSRC_DEFAULT_MAX_FLOWS 65536u
 #define PCAPSRC_DEFAULT_IDLE_US (300LL * 1000000)
+#define PCAPSRC_MAX_THREADS 64
+
+/*
+ * Decoding threads for a capture file when not told: one per CPU, at most 8, less one
+ * for the store's writer thread when storing; 1 (none besides the reading one) when that
+ * leaves fewer than two.
+ */
+unsigned pcapsrc_threads_auto(int storing);
 
 struct pcapsrc_stats {
     uint64_t packets;  /* packets seen */
@@ -39,7 +48,7 @@ struct pcapsrc_stats {
     uint64_t rejects;  /* rejects reported */
 };
 
-/* Dry runs, tests and fuzzers replace the sink with these (ev is reset after). */
+/* Dry runs, tests and fuzzers replace the sink with these (ev is borrowed for the call). */
 typedef int (*pcapsrc_event_fn)(void *ctx, struct event *ev);
 typedef int (*pcapsrc_reject_fn)(void *ctx, const char *location, const char *reason,
                                  const char *detail);
@@ -110,5 +119,16 @@ int pcapsrc_stopping(const struct pcapsrc *ps);
 const struct envelope_map *pcapsrc_map(const struct pcapsrc *ps);
 /* The envelope normaliser's buffers, reused for every message of this source. */
 struct envelope_msgbuf *pcapsrc_msgbuf(struct pcapsrc *ps);
+
+/* ---- for par.c ---- */
+struct pout;
+struct pout_list;
+/* The source's TCP table (NULL when it deals segments out to workers). */
+struct tcp *pcapsrc_tcp(struct pcapsrc *ps);
+/* Events and rejects go to l (NULL: delivered), sorted under the key (kmaj, kmin). */
+void pcapsrc_set_output(struct pcapsrc *ps, struct pout_list *l, uint64_t kmaj, uint64_t kmin);
+/* Delivers an output of a worker (o of list l): numbered, counted, to the hooks or the sink. */
+int pcapsrc_deliver(struct pcapsrc *ps, const struct pout_list *l,
+                    const struct pout *o) ES_WARN_UNUSED;
 
 #endif

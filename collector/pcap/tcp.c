@@ -69,6 +69,7 @@ struct tcp_flow {
     const struct decoder *dec;
     void *dstate;
     int64_t last_ts;                /* capture time of its last timed packet, or NONE */
+    uint64_t last_frame;            /* frame of its last packet (the LRU order) */
     int rst;
 };
 
@@ -80,6 +81,7 @@ struct tcp {
     unsigned nflows;
     size_t mem;                 /* buffered bytes over all flows */
     int64_t last_idle_check;    /* capture time of the last sweep, or NONE */
+    int outside_sweeps;         /* sweeps come from tcp_sweep only (parallel decoding) */
 };
 
 /* ------------------------------------------------------------------------------------
@@ -91,8 +93,8 @@ static int32_t seq_diff(uint32_t a, uint32_t b)
     return (int32_t)(a - b);
 }
 
-/* The key's bucket: eight bytes at a time (a byte-wise FNV was a visible cost per packet). */
-static uint32_t flow_hash(const uint8_t *key)
+/* The key's hash: eight bytes at a time (a byte-wise FNV was a visible cost per packet). */
+static uint64_t key_hash(const uint8_t *key)
 {
     uint64_t h = 0x9e3779b97f4a7c15ull, w;
     size_t i;
@@ -106,7 +108,12 @@ static uint32_t flow_hash(const uint8_t *key)
     memcpy(&w, key + i, 38 - i);
     h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 29;
-    return (uint32_t)h & (TCP_BUCKETS - 1);
+    return h;
+}
+
+static uint32_t flow_hash(const uint8_t *key)
+{
+    return (uint32_t)key_hash(key) & (TCP_BUCKETS - 1);
 }
 
 static void endpoint_name(char *buf, size_t len, int v6, const uint8_t *a, uint16_t port)
@@ -141,6 +148,14 @@ static void make_key(uint8_t *key, int v6, const uint8_t *a, uint16_t ap, const 
         memcpy(key + 2, eb, 18);
         memcpy(key + 20, ea, 18);
     }
+}
+
+unsigned tcp_shard(const struct tcp_pkt *pk, unsigned n)
+{
+    uint8_t key[38];
+
+    make_key(key, pk->v6, pk->src, pk->sport, pk->dst, pk->dport);
+    return (unsigned)((key_hash(key) >> 40) % n); /* bits the bucket index does not use */
 }
 
 void tcp_dir_frames(const struct tcp_dir *d, size_t from, size_t to, uint64_t *first,
@@ -635,13 +650,21 @@ static struct tcp_flow *flow_new(struct tcp *t, const struct tcp_pkt *pk, const 
     return f;
 }
 
+int tcp_sweep_due(int64_t *last_check, int64_t ts)
+{
+    if (ts == ES_TIME_NONE ||
+        (*last_check != ES_TIME_NONE && ts - *last_check <= TCP_IDLE_CHECK_US))
+        return 0;
+    *last_check = ts;
+    return 1;
+}
+
 /* Closes the flows idle for longer than idle_us. Times are within ES_TIME_LIMIT (pcapsrc). */
-static int idle_sweep(struct tcp *t, int64_t now)
+int tcp_sweep(struct tcp *t, int64_t now)
 {
     struct tcp_flow *f;
     int rc;
 
-    t->last_idle_check = now;
     while ((f = t->lru_tail) != NULL) {
         if (f->last_ts == ES_TIME_NONE) {
             /* only untimed packets so far (pcapng simple blocks): idle from now on */
@@ -658,6 +681,11 @@ static int idle_sweep(struct tcp *t, int64_t now)
     return ES_OK;
 }
 
+void tcp_outside_sweeps(struct tcp *t)
+{
+    t->outside_sweeps = 1;
+}
+
 int tcp_segment(struct tcp *t, const struct tcp_pkt *pk)
 {
     uint8_t key[38];
@@ -666,9 +694,8 @@ int tcp_segment(struct tcp *t, const struct tcp_pkt *pk)
     int dir, rc;
     uint32_t seq;
 
-    if (pk->ts != ES_TIME_NONE &&
-        (t->last_idle_check == ES_TIME_NONE || pk->ts - t->last_idle_check > TCP_IDLE_CHECK_US))
-        if ((rc = idle_sweep(t, pk->ts)) != ES_OK)
+    if (!t->outside_sweeps && tcp_sweep_due(&t->last_idle_check, pk->ts))
+        if ((rc = tcp_sweep(t, pk->ts)) != ES_OK)
             return rc;
     make_key(key, pk->v6, pk->src, pk->sport, pk->dst, pk->dport);
     f = flow_find(t, key);
@@ -692,6 +719,7 @@ int tcp_segment(struct tcp *t, const struct tcp_pkt *pk)
     }
     if (pk->ts != ES_TIME_NONE)
         f->last_ts = pk->ts;
+    f->last_frame = pk->frame;
     dir = (pk->sport == f->port[0] && memcmp(pk->src, f->addr[0], pk->v6 ? 16 : 4) == 0)
               ? DEC_TO_SERVER
               : DEC_TO_CLIENT;
@@ -800,13 +828,26 @@ void tcp_free(struct tcp *t)
     free(t);
 }
 
+int tcp_oldest(const struct tcp *t, uint64_t *frame)
+{
+    if (t->lru_tail == NULL)
+        return 0;
+    *frame = t->lru_tail->last_frame;
+    return 1;
+}
+
+int tcp_close_oldest(struct tcp *t)
+{
+    return t->lru_tail ? flow_close(t, t->lru_tail, "end of capture") : ES_OK;
+}
+
 int tcp_finish(struct tcp *t)
 {
     int rc;
 
     /* oldest first, so rejects come out roughly in capture order */
     while (t->lru_tail)
-        if ((rc = flow_close(t, t->lru_tail, "end of capture")) != ES_OK)
+        if ((rc = tcp_close_oldest(t)) != ES_OK)
             return rc;
     return ES_OK;
 }

@@ -44,6 +44,23 @@ void tcp_free(struct tcp *t); /* drops everything without reporting; accepts NUL
 int tcp_segment(struct tcp *t, const struct tcp_pkt *pk) ES_WARN_UNUSED;
 /* Closes every connection: pending data decoded with eof, what is left reported. */
 int tcp_finish(struct tcp *t) ES_WARN_UNUSED;
+/* Which of n shards the segment's connection belongs to (the same both ways). */
+unsigned tcp_shard(const struct tcp_pkt *pk, unsigned n);
+/*
+ * Idle sweeps. tcp_segment sweeps by itself unless told tcp_outside_sweeps; then the
+ * caller asks tcp_sweep_due (which notes ts in *last_check when a sweep is due: at most
+ * one a second of capture time) and calls tcp_sweep, as the parallel decoder does so
+ * that every worker sweeps where a single table would have.
+ */
+int tcp_sweep_due(int64_t *last_check, int64_t ts);
+int tcp_sweep(struct tcp *t, int64_t now) ES_WARN_UNUSED;
+void tcp_outside_sweeps(struct tcp *t);
+/*
+ * tcp_finish one connection at a time: whether one is left, with the frame of the least
+ * recently active one's last packet in *frame; and closing that one.
+ */
+int tcp_oldest(const struct tcp *t, uint64_t *frame);
+int tcp_close_oldest(struct tcp *t) ES_WARN_UNUSED;
 /* Bytes currently buffered over all connections. */
 size_t tcp_mem(const struct tcp *t);
 

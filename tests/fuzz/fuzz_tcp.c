@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     port = ports[data[0] % 6];
     data++, size--;
-    ps = fz_new();
+    ps = fz_new(0);
     while (size >= 5) {
         uint8_t flags = data[0] & 0x1f, to_server = data[1] & 1;
         uint32_t seq = 0xfffff000u + ((uint32_t)data[2] << 8 | data[3]);

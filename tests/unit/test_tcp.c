@@ -28,7 +28,6 @@ static int on_event(void *ctx, struct event *ev)
 
     if (g->nev < MAXEV)
         snprintf(g->ids[g->nev++], sizeof g->ids[0], "%s", ev->event_id ? ev->event_id : "-");
-    event_done(ev);
     return ES_OK;
 }
 
@@ -186,7 +185,7 @@ static void test_gap(void)
 
 static void test_memory_limit(void)
 {
-    struct pcapsrc_opts o = {4096, 8192, 16, 0};
+    struct pcapsrc_opts o = {4096, 8192, 16, 0, 0};
     struct pcapsrc *ps = pcapsrc_new(NULL, &o);
     struct got g;
     char big[1200];
@@ -212,7 +211,7 @@ static struct pcapsrc *half_message_flow(struct got *g, int64_t t_syn, int64_t t
                                          uint8_t *buf, size_t *n)
 {
     static const char part[] = "PUB a.b 22\r\n{\"id\":";
-    struct pcapsrc_opts o = {0, 0, 0, 5000000};
+    struct pcapsrc_opts o = {0, 0, 0, 5000000, 0};
     struct pcapsrc *ps = pcapsrc_new(NULL, &o);
 
     memset(g, 0, sizeof *g);
