@@ -118,9 +118,22 @@ int envelope_from_message(const struct envelope_map *map, enum envelope_binding 
                           size_t len, const struct event *tmpl, envelope_emit_fn emit,
                           void *ctx, const char **why) ES_WARN_UNUSED;
 
+/* A transport attribute (protocol flags, endpoints) for attrs, handed over as a value. */
+enum envelope_tattr_type { ENV_TATTR_STR, ENV_TATTR_INT, ENV_TATTR_BOOL };
+struct envelope_tattr {
+    const char *key; /* NUL-terminated */
+    int type;        /* enum envelope_tattr_type */
+    const char *s;   /* ENV_TATTR_STR: len bytes */
+    size_t len;
+    int64_t i;       /* ENV_TATTR_INT, ENV_TATTR_BOOL */
+};
+
 /*
  * The same with buffers kept between calls (a collector keeps one per source): no
- * allocation per message once they have grown. Not shared between threads.
+ * allocation per message once they have grown. Not shared between threads. When tmpl has
+ * no attrs, ta (nta of them, unique keys, in the order attrs shows them) are the attrs to
+ * start from, as if tmpl->attrs were their JSON object: a string that is not UTF-8 or
+ * holds a NUL is left out. This spares writing JSON text only to parse it again.
  */
 struct envelope_msgbuf;
 struct envelope_msgbuf *envelope_msgbuf_new(void);
@@ -128,7 +141,8 @@ void envelope_msgbuf_free(struct envelope_msgbuf *b); /* accepts NULL */
 int envelope_from_message_buf(struct envelope_msgbuf *b, const struct envelope_map *map,
                               enum envelope_binding binding, const struct envelope_header *h,
                               size_t nh, const uint8_t *body, size_t len,
-                              const struct event *tmpl, envelope_emit_fn emit, void *ctx,
+                              const struct event *tmpl, const struct envelope_tattr *ta,
+                              size_t nta, envelope_emit_fn emit, void *ctx,
                               const char **why) ES_WARN_UNUSED;
 
 /* Deep copy of every field of src into dst (dst is initialised first). */

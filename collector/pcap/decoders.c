@@ -184,7 +184,7 @@ void decoders_reject(struct dec_msg *m, size_t msg_len, const char *reason, cons
 }
 
 /* The entry for key in a: the existing one (replaced), else a new one; NULL when full. */
-static struct dec_attr *dec_attr_slot(struct dec_attrs *a, const char *key)
+static struct envelope_tattr *dec_attr_slot(struct dec_attrs *a, const char *key)
 {
     size_t i;
 
@@ -199,29 +199,29 @@ static struct dec_attr *dec_attr_slot(struct dec_attrs *a, const char *key)
 
 void dec_attr_str(struct dec_attrs *a, const char *key, const void *s, size_t len)
 {
-    struct dec_attr *x = dec_attr_slot(a, key);
+    struct envelope_tattr *x = dec_attr_slot(a, key);
     if (x == NULL)
         return;
-    x->type = DA_STR;
+    x->type = ENV_TATTR_STR;
     x->s = s;
     x->len = len;
 }
 
 void dec_attr_int(struct dec_attrs *a, const char *key, int64_t v)
 {
-    struct dec_attr *x = dec_attr_slot(a, key);
+    struct envelope_tattr *x = dec_attr_slot(a, key);
     if (x == NULL)
         return;
-    x->type = DA_INT;
+    x->type = ENV_TATTR_INT;
     x->i = v;
 }
 
 void dec_attr_bool(struct dec_attrs *a, const char *key, int v)
 {
-    struct dec_attr *x = dec_attr_slot(a, key);
+    struct envelope_tattr *x = dec_attr_slot(a, key);
     if (x == NULL)
         return;
-    x->type = DA_BOOL;
+    x->type = ENV_TATTR_BOOL;
     x->i = v != 0;
 }
 
@@ -250,91 +250,9 @@ static char *put_u64(char *o, uint64_t v)
     return o + n;
 }
 
-/* 1 when s holds UTF-8 that jansson takes in a string (NUL included). */
-static int attr_utf8(const char *s, size_t n)
-{
-    size_t i = 0, k;
-    uint32_t cp;
-
-    while (i < n) {
-        if ((unsigned char)s[i] < 0x80) {
-            i++;
-            continue;
-        }
-        if ((k = event_utf8_seq(s + i, n - i, &cp)) == 0)
-            return 0;
-        i += k;
-    }
-    return 1;
-}
-
-/* A JSON string literal; o has room for 6 * n + 2 bytes. */
-static char *put_jstr(char *o, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t i;
-
-    *o++ = '"';
-    for (i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\') {
-            *o++ = '\\';
-            *o++ = (char)ch;
-        } else if (ch < 0x20) {
-            o = put_text(o, "\\u00");
-            *o++ = hex[ch >> 4];
-            *o++ = hex[ch & 15];
-        } else {
-            *o++ = (char)ch;
-        }
-    }
-    *o++ = '"';
-    return o;
-}
-
 static int attr_cmp(const void *a, const void *b)
 {
-    return strcmp(((const struct dec_attr *)a)->key, ((const struct dec_attr *)b)->key);
-}
-
-/*
- * The template's attrs text: the decoder's attributes plus src and dst, keys sorted (the
- * form json_dumps(JSON_COMPACT | JSON_SORT_KEYS) gave). Returns buf, or a new buffer when
- * it is too small (caller frees when the result is not buf).
- */
-static char *attrs_text(struct dec_attrs *a, char *buf, size_t buflen)
-{
-    size_t i, need = 3;
-    char *out, *o;
-
-    qsort(a->a, a->n, sizeof a->a[0], attr_cmp);
-    for (i = 0; i < a->n; i++)
-        need += strlen(a->a[i].key) * 6 + 4 + (a->a[i].type == DA_STR ? a->a[i].len * 6 + 2 : 24);
-    out = need <= buflen ? buf : xmalloc(need);
-    o = out;
-    *o++ = '{';
-    for (i = 0; i < a->n; i++) {
-        const struct dec_attr *x = &a->a[i];
-        if (x->type == DA_STR && !attr_utf8(x->s, x->len))
-            continue;
-        if (o > out + 1)
-            *o++ = ',';
-        o = put_jstr(o, x->key, strlen(x->key));
-        *o++ = ':';
-        if (x->type == DA_STR) {
-            o = put_jstr(o, x->s, x->len);
-        } else if (x->type == DA_BOOL) {
-            memcpy(o, x->i ? "true" : "false", x->i ? 4 : 5);
-            o += x->i ? 4 : 5;
-        } else {
-            if (x->i < 0)
-                *o++ = '-';
-            o = put_u64(o, x->i < 0 ? 0 - (uint64_t)x->i : (uint64_t)x->i);
-        }
-    }
-    *o++ = '}';
-    *o = '\0';
-    return out;
+    return strcmp(((const struct envelope_tattr *)a)->key, ((const struct envelope_tattr *)b)->key);
 }
 
 struct emit_ctx {
@@ -357,7 +275,7 @@ void decoders_emit(struct dec_msg *m, const struct dec_out *o)
     struct dec_attrs attrs;
     uint64_t first, last;
     int64_t ts;
-    char loc[64], abuf[1024], *text, *l;
+    char loc[64], *l;
     const char *why = NULL;
     int rc;
 
@@ -389,19 +307,17 @@ void decoders_emit(struct dec_msg *m, const struct dec_out *o)
                  strlen(m->dir == DEC_TO_SERVER ? m->client : m->server));
     dec_attr_str(&attrs, "dst", m->dir == DEC_TO_SERVER ? m->server : m->client,
                  strlen(m->dir == DEC_TO_SERVER ? m->server : m->client));
-    text = attrs_text(&attrs, abuf, sizeof abuf);
-    tmpl.attrs = text; /* borrowed: taken back before event_done */
+    /* keys sorted, as attrs were written (json_dumps with JSON_SORT_KEYS) */
+    qsort(attrs.a, attrs.n, sizeof attrs.a[0], attr_cmp);
     ctx.ps = m->ps;
     ctx.n = 0;
     rc = envelope_from_message_buf(pcapsrc_msgbuf(m->ps), pcapsrc_map(m->ps), o->binding, o->h,
-                                   o->nh, o->body, o->body_len, &tmpl, emit_one, &ctx, &why);
+                                   o->nh, o->body, o->body_len, &tmpl, attrs.a, attrs.n,
+                                   emit_one, &ctx, &why);
     if (rc == ES_OK && why != NULL)
         rc = pcapsrc_reject_frames(m->ps, first, last, why,
                                    "message only partly readable; kept what could be read",
                                    o->body, o->body_len < 64 ? o->body_len : 64);
-    tmpl.attrs = NULL;
-    if (text != abuf)
-        free(text);
     event_done(&tmpl);
     if (rc != ES_OK && m->rc == ES_OK)
         m->rc = rc;

@@ -61,16 +61,9 @@ struct decoder {
  * UTF-8 is left out (as jansson's json_stringn refused it).
  */
 #define DEC_MAX_ATTRS 16
-enum dec_attr_type { DA_STR, DA_INT, DA_BOOL };
 struct dec_attrs {
     size_t n;
-    struct dec_attr {
-        const char *key;
-        int type;          /* enum dec_attr_type */
-        const char *s;     /* DA_STR: len bytes */
-        size_t len;
-        int64_t i;         /* DA_INT, DA_BOOL */
-    } a[DEC_MAX_ATTRS];
+    struct envelope_tattr a[DEC_MAX_ATTRS];
 };
 void dec_attr_str(struct dec_attrs *a, const char *key, const void *s, size_t len);
 void dec_attr_int(struct dec_attrs *a, const char *key, int64_t v);

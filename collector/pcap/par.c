@@ -289,6 +289,9 @@ static void *worker_main(void *arg)
     struct worker *w = arg;
     struct par *p = w->p;
 
+#ifdef __linux__
+    (void)pthread_setname_np(pthread_self(), "es-decode"); /* for top -H, perf */
+#endif
     pthread_mutex_lock(&p->mu);
     for (;;) {
         uint64_t r;

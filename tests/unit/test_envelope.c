@@ -791,8 +791,73 @@ static void test_copy(void)
     event_done(&b);
 }
 
+/*
+ * Transport attributes handed over as values (envelope_from_message_buf's ta) give what
+ * their JSON object as the template's attrs gives; strings that are not UTF-8 or hold a NUL
+ * are left out, the others kept.
+ */
+static void test_transport_attrs(void)
+{
+    static const struct envelope_tattr ta[] = {
+        {"b", ENV_TATTR_BOOL, NULL, 0, 1},
+        {"dst", ENV_TATTR_STR, "10.0.0.2:80", 11, 0},
+        {"esc", ENV_TATTR_STR, "q\"b\\s\x01\n\xc3\xa9", 9, 0},
+        {"f", ENV_TATTR_BOOL, NULL, 0, 0},
+        {"headers", ENV_TATTR_STR, "not an object", 13, 0},
+        {"min", ENV_TATTR_INT, NULL, 0, INT64_MIN},
+        {"n", ENV_TATTR_INT, NULL, 0, 42},
+        {"nul", ENV_TATTR_STR, "a\0b", 3, 0},
+        {"type", ENV_TATTR_STR, "FromTransport", 13, 0},
+        {"utf", ENV_TATTR_STR, "\xff", 1, 0},
+    };
+    static const struct envelope_header h[] = {{"ce-id", 5, "e1", 2}, {"ce-type", 7, "T", 1},
+                                               {"X-Trace", 7, "t", 1}};
+    static const char *const bodies[] = {"{\"k\":1}", "", "not json", "{\"id\":\"r\",\"n\":7}"};
+    struct envelope_msgbuf *b = envelope_msgbuf_new();
+    struct event tmpl;
+    size_t i, k;
+
+    event_init(&tmpl);
+    event_set_str(&tmpl.location, "frame 3");
+    for (i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
+        for (k = 0; k < 2; k++) {
+            struct out a = {.n = 0, .fail_at = -1}, t = {.n = 0, .fail_at = -1};
+            size_t nh = k ? 3 : 0;
+            const uint8_t *body = (const uint8_t *)bodies[i];
+            const char *why;
+            CHECK_INT(envelope_from_message_buf(b, NULL, ENV_BIND_HTTP, h, nh, body,
+                                                strlen(bodies[i]), &tmpl, ta,
+                                                sizeof ta / sizeof ta[0], collect, &a, &why),
+                      ES_OK);
+            event_set_str(&tmpl.attrs, "{\"b\":true,\"dst\":\"10.0.0.2:80\","
+                                       "\"esc\":\"q\\\"b\\\\s\\u0001\\n\u00e9\",\"f\":false,"
+                                       "\"headers\":\"not an object\",\"min\":-9223372036854775808,"
+                                       "\"n\":42,\"type\":\"FromTransport\"}");
+            CHECK_INT(envelope_from_message_buf(b, NULL, ENV_BIND_HTTP, h, nh, body,
+                                                strlen(bodies[i]), &tmpl, NULL, 0, collect, &t,
+                                                &why),
+                      ES_OK);
+            event_set_str(&tmpl.attrs, NULL);
+            CHECK_INT((int)a.n, 1);
+            CHECK_INT((int)t.n, 1);
+            if (a.n == 1 && t.n == 1) {
+#define X(f) CHECK_STR(a.ev[0].f ? a.ev[0].f : "(null)", t.ev[0].f ? t.ev[0].f : "(null)");
+                EVENT_STR_FIELDS(X)
+#undef X
+                CHECK(a.ev[0].attrs && strstr(a.ev[0].attrs, "\"dst\":\"10.0.0.2:80\"") &&
+                      strstr(a.ev[0].attrs, "\"min\":-9223372036854775808") &&
+                      !strstr(a.ev[0].attrs, "\"nul\"") && !strstr(a.ev[0].attrs, "\"utf\""));
+            }
+            out_done(&a);
+            out_done(&t);
+        }
+    event_done(&tmpl);
+    envelope_msgbuf_free(b);
+}
+
 int main(void)
 {
+    test_transport_attrs();
     test_every_spelling();
     test_shapes();
     test_time_values();
