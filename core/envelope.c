@@ -1603,7 +1603,12 @@ static int attr_text_ok(const char *s, size_t n)
     uint32_t cp;
 
     while (i < n) {
-        if (s[i] == '\0' || (k = event_utf8_seq(s + i, n - i, &cp)) == 0)
+        unsigned char ch = (unsigned char)s[i];
+        if (ch != 0 && ch < 0x80) {
+            i++;
+            continue;
+        }
+        if (ch == 0 || (k = event_utf8_seq(s + i, n - i, &cp)) == 0)
             return 0;
         i += k;
     }

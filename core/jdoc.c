@@ -266,6 +266,55 @@ static int real_canonical(const uint8_t *p, size_t n)
     return ilen + flen <= 15;
 }
 
+/*
+ * The value of a real's text when Clinger's fast path gives it exactly: at most 15
+ * significant digits (an integer below 2^53, exact as a double) scaled by a power of ten
+ * up to 22 (exact too), so one IEEE multiplication or division rounds correctly, as strtod
+ * does. Returns 0 when the text needs strtod.
+ */
+static int fast_real(const uint8_t *p, size_t n, double *out)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    uint64_t m = 0;
+    size_t i = 0;
+    int neg = 0, ndig = 0, scale = 0, e = 0, eneg = 0, edig = 0;
+
+    if (p[0] == '-')
+        neg = 1, i = 1;
+    for (; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+        if (m != 0 || p[i] != '0')
+            m = m * 10 + (uint64_t)(p[i] - '0'), ndig++;
+    if (i < n && p[i] == '.')
+        for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
+            if (m != 0 || p[i] != '0')
+                m = m * 10 + (uint64_t)(p[i] - '0'), ndig++;
+            scale--;
+            if (ndig > 15)
+                return 0;
+        }
+    if (ndig > 15)
+        return 0;
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        if (i < n && (p[i] == '+' || p[i] == '-'))
+            eneg = p[i++] == '-';
+        for (; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+            if (++edig > 4)
+                return 0;
+            else
+                e = e * 10 + (p[i] - '0');
+    }
+    scale += eneg ? -e : e;
+    if (scale < -22 || scale > 22)
+        return 0;
+    *out = scale < 0 ? (double)m / pow10[-scale] : (double)m * pow10[scale];
+    if (neg)
+        *out = -*out;
+    return 1;
+}
+
 static int parse_number(struct jp *jp, struct jd_node *nd)
 {
     const uint8_t *start = jp->c.p;
@@ -313,7 +362,7 @@ static int parse_number(struct jp *jp, struct jd_node *nd)
             jp->dirt++; /* "-0" is written as 0 */
         return ES_OK;
     }
-    {
+    if (!fast_real(start, n, &nd->v.d)) {
         char small[64], *buf = n < sizeof small ? small : xmalloc(n + 1);
         memcpy(buf, start, n);
         buf[n] = '\0';

@@ -250,9 +250,17 @@ static char *put_u64(char *o, uint64_t v)
     return o + n;
 }
 
-static int attr_cmp(const void *a, const void *b)
+/* Sorts a's attributes by key (insertion: a handful, where qsort's calls showed). */
+static void attrs_sort(struct dec_attrs *a)
 {
-    return strcmp(((const struct envelope_tattr *)a)->key, ((const struct envelope_tattr *)b)->key);
+    size_t i, j;
+
+    for (i = 1; i < a->n; i++) {
+        struct envelope_tattr x = a->a[i];
+        for (j = i; j > 0 && strcmp(a->a[j - 1].key, x.key) > 0; j--)
+            a->a[j] = a->a[j - 1];
+        a->a[j] = x;
+    }
 }
 
 struct emit_ctx {
@@ -308,7 +316,7 @@ void decoders_emit(struct dec_msg *m, const struct dec_out *o)
     dec_attr_str(&attrs, "dst", m->dir == DEC_TO_SERVER ? m->server : m->client,
                  strlen(m->dir == DEC_TO_SERVER ? m->server : m->client));
     /* keys sorted, as attrs were written (json_dumps with JSON_SORT_KEYS) */
-    qsort(attrs.a, attrs.n, sizeof attrs.a[0], attr_cmp);
+    attrs_sort(&attrs);
     ctx.ps = m->ps;
     ctx.n = 0;
     rc = envelope_from_message_buf(pcapsrc_msgbuf(m->ps), pcapsrc_map(m->ps), o->binding, o->h,
