@@ -229,18 +229,25 @@ static void jb_putc(struct jbuf *b, char ch)
 static void jb_str(struct jbuf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t i, run = 0;
+    size_t i = 0, run;
 
     jb_grow(b, n + 2);
-    jb_putc(b, '"');
-    for (i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        char e[6] = {'\\', 0, 0, 0, 0, 0};
+    b->p[b->len++] = '"';
+    for (;;) {
+        char e[6];
         size_t elen = 2;
-        if (ch >= 0x20 && ch != '"' && ch != '\\')
-            continue;
+        unsigned char ch;
+        /* the run up to the next byte to escape, copied at once */
+        for (run = i; i < n; i++) {
+            ch = (unsigned char)s[i];
+            if (ch < 0x20 || ch == '"' || ch == '\\')
+                break;
+        }
         jb_put(b, s + run, i - run);
-        run = i + 1;
+        if (i == n)
+            break;
+        ch = (unsigned char)s[i++];
+        e[0] = '\\';
         switch (ch) {
         case '"': e[1] = '"'; break;
         case '\\': e[1] = '\\'; break;
@@ -255,11 +262,9 @@ static void jb_str(struct jbuf *b, const char *s, size_t n)
         }
         jb_put(b, e, elen);
     }
-    jb_put(b, s + run, n - run);
     jb_putc(b, '"');
 }
 
-/* Shortest "%.Ng" that reads back as d; JSON reals keep a '.' or exponent. */
 static int fmt_real(double d, char *buf, size_t n, int json)
 {
     int len = 0, prec;

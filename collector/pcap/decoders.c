@@ -225,15 +225,6 @@ void dec_attr_bool(struct dec_attrs *a, const char *key, int v)
     x->i = v != 0;
 }
 
-/* Decimal text of v at the end of buf[0, 24); returns where it starts. */
-static char *fmt_u64(char *end, uint64_t v)
-{
-    do
-        *--end = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
-    return end;
-}
-
 /* Copies the text of s (without its NUL) to o; returns the end. */
 static char *put_text(char *o, const char *s)
 {
@@ -242,12 +233,19 @@ static char *put_text(char *o, const char *s)
     return o;
 }
 
+/* The decimal text of v at o; returns the end. */
 static char *put_u64(char *o, uint64_t v)
 {
-    char num[24], *s = fmt_u64(num + sizeof num, v);
-    size_t n = (size_t)(num + sizeof num - s);
-    memcpy(o, s, n);
-    return o + n;
+    uint64_t t = v;
+    char *end = o + 1;
+
+    while (t >= 10)
+        t /= 10, end++;
+    o = end;
+    do
+        *--o = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    return end;
 }
 
 /* Sorts a's attributes by key (insertion: a handful, where qsort's calls showed). */
@@ -276,9 +274,24 @@ static int emit_one(void *ctx, struct event *ev)
     return pcapsrc_emit_event(e->ps, ev);
 }
 
+/*
+ * The template's copy of n bytes of s up to a NUL (as event_set makes it): in buf when it
+ * fits, else in *heap (the caller frees it).
+ */
+static char *tmpl_str(const char *s, size_t n, char *buf, size_t buflen, char **heap)
+{
+    n = strnlen(s, n);
+    if (n >= buflen)
+        return *heap = xstrndup(s, n);
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return buf;
+}
+
 void decoders_emit(struct dec_msg *m, const struct dec_out *o)
 {
     struct event tmpl;
+    char chan[256], pk[256], *chan_heap = NULL, *pk_heap = NULL;
     struct emit_ctx ctx;
     struct dec_attrs attrs;
     uint64_t first, last;
@@ -298,14 +311,16 @@ void decoders_emit(struct dec_msg *m, const struct dec_out *o)
         l = put_u64(l, last);
     }
     *l = '\0';
+    /* The template borrows its strings (the normaliser only reads it): no copies to free. */
     event_init(&tmpl);
-    event_set_str(&tmpl.location, loc);
-    event_set_str(&tmpl.transport, m->dec ? m->dec->transport : NULL);
+    tmpl.location = loc;
+    tmpl.transport = (char *)(m->dec ? m->dec->transport : NULL);
     if (o->channel)
-        event_set(&tmpl.channel, o->channel, o->channel_len ? o->channel_len : strlen(o->channel));
-    event_set_str(&tmpl.direction, o->direction);
+        tmpl.channel = tmpl_str(o->channel, o->channel_len ? o->channel_len : strlen(o->channel),
+                                chan, sizeof chan, &chan_heap);
+    tmpl.direction = (char *)o->direction;
     if (o->partition_key && o->pk_len)
-        event_set(&tmpl.partition_key, o->partition_key, o->pk_len);
+        tmpl.partition_key = tmpl_str(o->partition_key, o->pk_len, pk, sizeof pk, &pk_heap);
     tmpl.observed_us = ts;
     if (o->attrs)
         attrs = *o->attrs;
@@ -326,7 +341,8 @@ void decoders_emit(struct dec_msg *m, const struct dec_out *o)
         rc = pcapsrc_reject_frames(m->ps, first, last, why,
                                    "message only partly readable; kept what could be read",
                                    o->body, o->body_len < 64 ? o->body_len : 64);
-    event_done(&tmpl);
+    free(chan_heap);
+    free(pk_heap);
     if (rc != ES_OK && m->rc == ES_OK)
         m->rc = rc;
 }
