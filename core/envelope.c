@@ -939,9 +939,12 @@ static char *attrs_text(struct jobj obj, struct jobj extra, const struct skip *s
         if (wrote)
             jb_putc(&b, ',');
         jb_member(&b, d, m);
-        key = jd_key(d, m, &klen);
-        x = xd != NULL ? jd_get(xd, extra.i, key, klen) : 0;
-        if (jd_type(d, m) == JD_OBJECT && x != 0 && jd_type(xd, x) == JD_OBJECT) {
+        x = 0;
+        if (xd != NULL && jd_type(d, m) == JD_OBJECT) { /* objects on both sides merge */
+            key = jd_key(d, m, &klen);
+            x = jd_get(xd, extra.i, key, klen);
+        }
+        if (x != 0 && jd_type(xd, x) == JD_OBJECT) {
             jb_merged(&b, d, m, xd, x, sk);
         } else if (!jb_value(&b, d, m, sk, 1)) {
             b.len = mark;
@@ -1385,29 +1388,52 @@ static uint32_t build_str(struct jdoc *d, const char *s, size_t n)
 }
 
 /*
- * Copies node i of src with its descendants into d (keys and strings into d's arena).
- * Spans stay valid only where d reads the same text as src: elsewhere the copies lose
- * JD_CANON and are written from their values.
+ * Copies node i of src with its descendants into d (keys and strings into d's arena; the
+ * copy's own key is left empty for the caller to set). Spans stay valid only where d reads
+ * the same text as src: elsewhere the copies lose JD_CANON and are written from their
+ * values. The nodes go over in one block and their strings in one span of src's arena
+ * (the range their offsets cover), the offsets moved; the byte after the span is a NUL that
+ * empty strings point at.
  */
 static uint32_t build_copy(struct jdoc *d, const struct jdoc *src, uint32_t i)
 {
     uint32_t base = d->nn, k, cnt = src->n[i].end - i;
     int same_text = d->text == src->text;
+    size_t lo = SIZE_MAX, hi = 0, at, empty;
 
     for (k = 0; k < cnt; k++) {
-        struct jd_node *n;
         const struct jd_node *sn = &src->n[i + k];
-        uint32_t at = build_node(d, (enum jd_type)sn->type);
-        n = &d->n[at];
-        *n = *sn;
-        n->next = sn->next && k > 0 ? sn->next - i + base : 0;
-        n->end = sn->end - i + base;
+        if (k > 0 && sn->klen) {
+            lo = sn->key < lo ? sn->key : lo;
+            hi = sn->key + sn->klen + 1 > hi ? sn->key + sn->klen + 1 : hi;
+        }
+        if (sn->type == JD_STRING && sn->v.s.len) {
+            lo = sn->v.s.off < lo ? sn->v.s.off : lo;
+            hi = sn->v.s.off + sn->v.s.len + 1 > hi ? sn->v.s.off + sn->v.s.len + 1 : hi;
+        }
+    }
+    if (lo > hi)
+        lo = hi = 0; /* no strings (src->s may be NULL) */
+    at = build_str(d, hi > lo ? src->s + lo : "", hi - lo);
+    empty = at + (hi - lo);
+    if (d->ncap - d->nn < cnt) {
+        while (d->ncap - d->nn < cnt)
+            d->ncap = d->ncap ? d->ncap * 2 : 64;
+        d->n = xreallocarray(d->n, d->ncap, sizeof *d->n);
+    }
+    memcpy(&d->n[base], &src->n[i], cnt * sizeof d->n[0]);
+    d->nn += cnt;
+    for (k = 0; k < cnt; k++) {
+        struct jd_node *n = &d->n[base + k];
+        n->next = n->next && k > 0 ? n->next - i + base : 0;
+        n->end = n->end - i + base;
         if (!same_text)
             n->flags = (uint8_t)(n->flags & ~JD_CANON);
-        /* (a document without strings has no arena: src->s is NULL) */
-        n->key = build_str(d, sn->klen ? src->s + sn->key : "", sn->klen);
-        if (sn->type == JD_STRING)
-            d->n[at].v.s.off = build_str(d, sn->v.s.len ? src->s + sn->v.s.off : "", sn->v.s.len);
+        n->key = (uint32_t)(k > 0 && n->klen ? n->key - lo + at : empty);
+        if (k == 0)
+            n->klen = 0;
+        if (n->type == JD_STRING)
+            n->v.s.off = (uint32_t)(n->v.s.len ? n->v.s.off - lo + at : empty);
     }
     return base;
 }
