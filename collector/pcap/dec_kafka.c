@@ -110,10 +110,17 @@ static size_t kafka_sync(const uint8_t *p, size_t len, int dir)
  * Primitive types (classic and compact)
  */
 
+/* A compact (flexible versions) length or count: N + 1 on the wire, 0 for null (-1). */
+static int64_t compact_n(struct cursor *c)
+{
+    uint64_t u = cur_uvarint(c);
+    return u == 0 ? -1 : u - 1 > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)(u - 1);
+}
+
 static int64_t read_len(struct cursor *c, int flex, int wide)
 {
     if (flex)
-        return (int64_t)cur_uvarint(c) - 1;
+        return compact_n(c);
     return wide ? (int32_t)cur_be32(c) : (int16_t)cur_be16(c);
 }
 
@@ -128,7 +135,7 @@ static const uint8_t *read_str(struct cursor *c, int flex, int wide, int64_t *n)
 
 static int64_t read_array(struct cursor *c, int flex)
 {
-    int64_t n = flex ? (int64_t)cur_uvarint(c) - 1 : (int32_t)cur_be32(c);
+    int64_t n = flex ? compact_n(c) : (int32_t)cur_be32(c);
 
     if (n > KAFKA_MAX_ARRAY || (n > 0 && (size_t)n > c->left))
         cur_fail(c, ES_EINVALID);
