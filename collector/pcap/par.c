@@ -479,8 +479,13 @@ struct par *par_new(struct pcapsrc *front, struct sink *s, const struct pcapsrc_
     p->n = n;
     p->last_sweep = ES_TIME_NONE;
     p->max_packets = PAR_PACKETS;
-    if ((env = getenv("EVENTSCOPE_ROUND_PACKETS")) != NULL && atoi(env) > 0)
-        p->max_packets = (size_t)atoi(env); /* small rounds: the tests' way to many rounds */
+    if ((env = getenv("EVENTSCOPE_ROUND_PACKETS")) != NULL) {
+        /* small rounds: the tests' way to many rounds */
+        char *end;
+        unsigned long v = strtoul(env, &end, 10);
+        if (end != env && *end == '\0' && v > 0 && v <= PAR_PACKETS)
+            p->max_packets = (size_t)v;
+    }
     p->w = xcalloc(n, sizeof *p->w);
     memset(&co, 0, sizeof co);
     if (o)

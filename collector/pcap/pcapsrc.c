@@ -195,21 +195,25 @@ static int deliver_reject(struct pcapsrc *ps, uint64_t first, uint64_t last, con
     return sink_reject(ps->sink, loc, reason, detail, excerpt, excerpt_len);
 }
 
-/* ev is the caller's to free when borrowed, else taken over. */
+/*
+ * ev is the caller's to free when borrowed (and not changed: a numbered location goes into
+ * a view of it), else taken over.
+ */
 static int deliver_event(struct pcapsrc *ps, struct event *ev, int borrowed)
 {
     char loc[96];
-    struct event own;
+    struct event view, own;
     int rc;
 
     if (ev->location && strlen(ev->location) < sizeof loc - 16) {
         strcpy(loc, ev->location);
         loc_number(ps, loc, sizeof loc);
-        if (strcmp(loc, ev->location) != 0) {
-            if (borrowed)
-                ev->location = loc;
-            else
-                event_set_str(&ev->location, loc);
+        if (strcmp(loc, ev->location) != 0 && borrowed) {
+            view = *ev;
+            view.location = loc;
+            ev = &view;
+        } else if (strcmp(loc, ev->location) != 0) {
+            event_set_str(&ev->location, loc);
         }
     } else if (ev->location) {
         ps->last_loc[0] = '\0'; /* too long to be numbered: never equal to a location */
