@@ -4,7 +4,7 @@
 # 1. generates a pcap of HTTP CloudEvents traffic (binary mode: ce- headers + JSON body,
 #    keep-alive connections, 202 responses), BENCH_PCAP_MB megabytes (default 1024);
 # 2. decode only: `eventscope capture -r FILE --dry-run` (link, IP, TCP reassembly, HTTP,
-#    envelope normaliser; nothing stored);
+#    envelope normaliser; nothing stored) on the default threads, then with --threads 1;
 # 3. decode + store: `eventscope -d DB capture -r FILE` into a fresh store on tmpfs;
 # 4. tshark extracting the same attributes (request line, URI, content type, every header
 #    line: the ce- attributes) from a BENCH_TSHARK_MB slice (default 100) of the same file:
@@ -125,6 +125,8 @@ load_start=$(loadavg)
 cat "$PCAP" >/dev/null # warm the page cache for every contender alike
 # --- 2. decode only ---------------------------------------------------------------------
 read -r t_dec rss_dec w_dec < <(measure "$WORK/dec.out" "$BIN" capture -q -r "$PCAP" --dry-run)
+# the same on the reading thread alone: what one core does, to judge how the threads scale
+read -r t_one rss_one w_one < <(measure "$WORK/one.out" "$BIN" capture -q -r "$PCAP" --dry-run --threads 1)
 events_dec=$(grep -o '[0-9]* events decoded' "$WORK/dec.out.err" | cut -d' ' -f1)
 # --- 3. decode + store ------------------------------------------------------------------
 rm -f "$SHM"/es_bench_pcap.db*
@@ -147,8 +149,10 @@ r_dec=$(rate "$packets" "$t_dec")
 r_st=$(rate "$packets" "$t_st")
 {
     echo "pcap bench: $(basename "$PCAP"), $((size / 1048576)) MB, $packets packets ($(date -u +%F), $(nproc) cores, load average $load_start at the start, $(loadavg) at the end)"
-    printf "  decode only (capture --dry-run): %8s s CPU (%s s wall)  %9s packets/s  %6s MB peak  %s events\n" \
-        "$t_dec" "$w_dec" "$r_dec" "$((rss_dec / 1024))" "$events_dec"
+    printf "  decode only (capture --dry-run): %8s s CPU (%s s wall)  %9s packets/s  %6s MB peak  %s events  (%s decoding threads)\n" \
+        "$t_dec" "$w_dec" "$r_dec" "$((rss_dec / 1024))" "$events_dec" "$(n=$(nproc); echo $((n > 8 ? 8 : n)))"
+    printf "  decode only, --threads 1:        %8s s CPU (%s s wall)  %9s packets/s  %6s MB peak\n" \
+        "$t_one" "$w_one" "$(rate "$packets" "$t_one")" "$((rss_one / 1024))"
     printf "  decode + store (capture -d DB):  %8s s CPU (%s s wall)  %9s packets/s  %6s MB peak  %s events\n" \
         "$t_st" "$w_st" "$r_st" "$((rss_st / 1024))" "$events_st"
     if [ -n "$t_ts" ]; then
