@@ -11,6 +11,7 @@
  */
 #include "collector/pcap/pcapsrc.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,9 +99,35 @@ static struct pcapsrc_opts default_opts;
  * Output
  */
 
+/*
+ * CPUs this process may use: the affinity mask (taskset, cpusets), lowered to a cgroup v2
+ * CPU quota ("QUOTA PERIOD" in /sys/fs/cgroup/cpu.max, rounded up) when there is one.
+ */
+static long usable_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    FILE *f;
+
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        n = CPU_COUNT(&set);
+    if ((f = fopen("/sys/fs/cgroup/cpu.max", "r")) != NULL) {
+        char line[64], *end;
+        if (fgets(line, sizeof line, f) != NULL) { /* "max 100000": no quota */
+            long long quota = strtoll(line, &end, 10), period = 0;
+            if (end != line)
+                period = strtoll(end, NULL, 10);
+            if (quota > 0 && period > 0 && (quota + period - 1) / period < n)
+                n = (long)((quota + period - 1) / period);
+        }
+        fclose(f);
+    }
+    return n;
+}
+
 unsigned pcapsrc_threads_auto(int storing)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN) - (storing ? 1 : 0);
+    long n = usable_cpus() - (storing ? 1 : 0);
     return n < 2 ? 1 : n > 8 ? 8 : (unsigned)n;
 }
 

@@ -32,9 +32,9 @@ struct pcapsrc_opts {
 #define PCAPSRC_MAX_THREADS 64
 
 /*
- * Decoding threads for a capture file when not told: one per CPU, at most 8, less one
- * for the store's writer thread when storing; 1 (none besides the reading one) when that
- * leaves fewer than two.
+ * Decoding threads for a capture file when not told: one per usable CPU (the affinity mask,
+ * and a cgroup v2 CPU quota), at most 8, less one for the store's writer thread when
+ * storing; 1 (none besides the reading one) when that leaves fewer than two.
  */
 unsigned pcapsrc_threads_auto(int storing);
 
