@@ -1627,25 +1627,6 @@ static int word_is(const char *s, size_t len, const char *word)
     return strlen(word) == len && memcmp(s, word, len) == 0;
 }
 
-/* 1 when the n bytes at s are UTF-8 without NUL (a JSON string jdoc takes by default). */
-static int attr_text_ok(const char *s, size_t n)
-{
-    size_t i = 0, k;
-    uint32_t cp;
-
-    while (i < n) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch != 0 && ch < 0x80) {
-            i++;
-            continue;
-        }
-        if (ch == 0 || (k = event_utf8_seq(s + i, n - i, &cp)) == 0)
-            return 0;
-        i += k;
-    }
-    return 1;
-}
-
 /* d := the object of the transport attributes ta (what parsing their JSON text gives). */
 static void attrs_doc(struct jdoc *d, const struct envelope_tattr *ta, size_t nta)
 {
@@ -1661,7 +1642,7 @@ static void attrs_doc(struct jdoc *d, const struct envelope_tattr *ta, size_t nt
         const struct envelope_tattr *a = &ta[i];
         switch (a->type) {
         case ENV_TATTR_STR:
-            if (!attr_text_ok(a->s, a->len))
+            if (!utf8_valid((const uint8_t *)a->s, a->len)) /* jdoc's default: no NUL */
                 continue;
             c = build_node(d, JD_STRING);
             d->n[c].v.s.len = (uint32_t)a->len;

@@ -81,6 +81,19 @@ struct par {
     int finished;
 };
 
+/*
+ * Room for need more elements of elem bytes after the used ones of array p (*cap of them,
+ * doubled, first when empty); returns the array, moved or not.
+ */
+static void *room(void *p, size_t *cap, size_t used, size_t need, size_t elem, size_t first)
+{
+    if (*cap - used >= need)
+        return p;
+    while (*cap - used < need)
+        *cap = *cap ? *cap * 2 : first;
+    return xreallocarray(p, *cap, elem);
+}
+
 /* ------------------------------------------------------------------------------------
  * Output lists
  */
@@ -89,10 +102,7 @@ static struct pout *pout_push(struct pout_list *l, uint64_t kmaj, uint64_t kmin)
 {
     struct pout *o;
 
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 256;
-        l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
-    }
+    l->v = room(l->v, &l->cap, l->n, 1, sizeof *l->v, 256);
     o = &l->v[l->n++];
     memset(o, 0, sizeof *o);
     o->kmaj = kmaj;
@@ -108,11 +118,7 @@ static uint32_t put_bytes(struct pout_list *l, const void *s, size_t n)
         return UINT32_MAX;
     if (n >= UINT32_MAX)
         n = UINT32_MAX - 1; /* (a field is at most the 64 MiB of a body and its escapes) */
-    if (l->capbytes - l->nbytes <= n) {
-        while (l->capbytes - l->nbytes <= n)
-            l->capbytes = l->capbytes ? l->capbytes * 2 : 1u << 16;
-        l->bytes = xrealloc(l->bytes, l->capbytes);
-    }
+    l->bytes = room(l->bytes, &l->capbytes, l->nbytes, n + 1, 1, 1u << 16);
     memcpy(l->bytes + l->nbytes, s, n);
     l->bytes[l->nbytes + n] = '\0';
     l->nbytes += n + 1;
@@ -214,10 +220,7 @@ static struct pin *pin_push(struct slot *s, int kind, uint64_t frame, int64_t ts
 {
     struct pin *in;
 
-    if (s->nin == s->capin) {
-        s->capin = s->capin ? s->capin * 2 : 1024;
-        s->in = xreallocarray(s->in, s->capin, sizeof *s->in);
-    }
+    s->in = room(s->in, &s->capin, s->nin, 1, sizeof *s->in, 1024);
     in = &s->in[s->nin++];
     memset(in, 0, sizeof *in);
     in->kind = (uint8_t)kind;
@@ -345,11 +348,7 @@ void par_segment(struct par *p, const struct tcp_pkt *pk)
     in->flags = pk->flags;
     in->len = pk->len;
     in->wire_len = pk->wire_len;
-    if (s->capbytes - s->nbytes < pk->len) {
-        while (s->capbytes - s->nbytes < pk->len)
-            s->capbytes = s->capbytes ? s->capbytes * 2 : 1u << 16;
-        s->bytes = xrealloc(s->bytes, s->capbytes);
-    }
+    s->bytes = room(s->bytes, &s->capbytes, s->nbytes, pk->len, 1, 1u << 16);
     in->off = s->nbytes;
     if (pk->len > 0)
         memcpy(s->bytes + s->nbytes, pk->data, pk->len);
@@ -487,14 +486,8 @@ struct par *par_new(struct pcapsrc *front, struct sink *s, const struct pcapsrc_
             p->max_packets = (size_t)v;
     }
     p->w = xcalloc(n, sizeof *p->w);
-    memset(&co, 0, sizeof co);
-    if (o)
-        co = *o;
+    co = *o; /* with its defaults (pcapsrc_new) */
     co.threads = 1;
-    if (co.total_mem == 0)
-        co.total_mem = PCAPSRC_DEFAULT_TOTAL_MEM;
-    if (co.max_flows == 0)
-        co.max_flows = PCAPSRC_DEFAULT_MAX_FLOWS;
     co.total_mem = co.total_mem / n > 4096 ? co.total_mem / n : 4096;
     co.max_flows = (co.max_flows + n - 1) / n;
     pthread_mutex_init(&p->mu, NULL);

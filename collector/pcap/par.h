@@ -61,8 +61,8 @@ struct par;
 
 /*
  * n workers (2 or more) for front, whose sink (may be NULL with hooks) children read the
- * field map and the stop flag from. Limits (o) are shared out: each worker tracks
- * max_flows / n connections and buffers total_mem / n bytes.
+ * field map and the stop flag from. Limits (o, every one set) are shared out: each worker
+ * tracks max_flows / n connections and buffers total_mem / n bytes.
  */
 struct par *par_new(struct pcapsrc *front, struct sink *s, const struct pcapsrc_opts *o,
                     unsigned n);

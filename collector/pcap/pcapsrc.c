@@ -235,11 +235,13 @@ static int deliver_event(struct pcapsrc *ps, struct event *ev, int borrowed)
     if (ev->location && strlen(ev->location) < sizeof loc - 16) {
         strcpy(loc, ev->location);
         loc_number(ps, loc, sizeof loc);
-        if (strcmp(loc, ev->location) != 0 && borrowed) {
+        if (strcmp(loc, ev->location) == 0) {
+            /* not numbered: ev as it is */
+        } else if (borrowed) {
             view = *ev;
             view.location = loc;
             ev = &view;
-        } else if (strcmp(loc, ev->location) != 0) {
+        } else {
             event_set_str(&ev->location, loc);
         }
     } else if (ev->location) {
@@ -1187,6 +1189,15 @@ struct pcapsrc *pcapsrc_new(struct sink *s, const struct pcapsrc_opts *opts)
     ps->sink = s;
     if (opts)
         ps->o = *opts;
+    /* zero fields take the defaults, here for the TCP table and the workers alike */
+    if (ps->o.flow_mem == 0)
+        ps->o.flow_mem = PCAPSRC_DEFAULT_FLOW_MEM;
+    if (ps->o.total_mem == 0)
+        ps->o.total_mem = PCAPSRC_DEFAULT_TOTAL_MEM;
+    if (ps->o.max_flows == 0)
+        ps->o.max_flows = PCAPSRC_DEFAULT_MAX_FLOWS;
+    if (ps->o.idle_us <= 0)
+        ps->o.idle_us = PCAPSRC_DEFAULT_IDLE_US;
     if (ps->o.threads >= 2)
         ps->par = par_new(ps, s, &ps->o, ps->o.threads);
     if (ps->par == NULL)

@@ -803,16 +803,7 @@ struct tcp *tcp_new(struct pcapsrc *ps, const struct pcapsrc_opts *opts)
     struct tcp *t = xcalloc(1, sizeof *t);
 
     t->ps = ps;
-    if (opts)
-        t->o = *opts;
-    if (t->o.flow_mem == 0)
-        t->o.flow_mem = PCAPSRC_DEFAULT_FLOW_MEM;
-    if (t->o.total_mem == 0)
-        t->o.total_mem = PCAPSRC_DEFAULT_TOTAL_MEM;
-    if (t->o.max_flows == 0)
-        t->o.max_flows = PCAPSRC_DEFAULT_MAX_FLOWS;
-    if (t->o.idle_us <= 0)
-        t->o.idle_us = PCAPSRC_DEFAULT_IDLE_US;
+    t->o = *opts;
     t->bucket = xcalloc(TCP_BUCKETS, sizeof(struct tcp_flow *));
     t->last_idle_check = ES_TIME_NONE;
     return t;

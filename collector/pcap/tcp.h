@@ -38,6 +38,7 @@ struct tcp_pkt {
 struct tcp;
 struct tcp_dir;
 
+/* opts: every limit set (pcapsrc_new fills in the defaults). */
 struct tcp *tcp_new(struct pcapsrc *ps, const struct pcapsrc_opts *opts);
 void tcp_free(struct tcp *t); /* drops everything without reporting; accepts NULL */
 /* Processes one segment. Returns ES_OK or the sink's error. */
