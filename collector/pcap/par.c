@@ -155,6 +155,8 @@ int pout_event(struct pout_list *l, uint64_t kmaj, uint64_t kmin, struct event *
     o->time_us = ev->time_us;
     o->observed_us = ev->observed_us;
     o->payload_hash = ev->payload_hash;
+    if (ev->location)
+        o->loc_hash = event_hash(l->bytes + o->off, o->len[0]);
     event_done(ev);
     return ES_OK;
 }
@@ -403,6 +405,7 @@ static int merge_round(struct par *p, size_t r)
         if (rc == ES_OK)
             rc = pcapsrc_deliver(p->front, lists[best], o);
     }
+    pcapsrc_loc_pin(p->front);
     for (i = 0; i < nl; i++)
         list_clear(lists[i]);
     return rc;

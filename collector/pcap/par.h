@@ -33,6 +33,7 @@ struct pout {
     uint32_t len[POUT_NFIELDS]; /* event: each field's length, UINT32_MAX for NULL */
     int64_t time_us, observed_us;
     uint64_t payload_hash;
+    uint64_t loc_hash;     /* event: event_hash of its location (0: none) */
     uint64_t first, last;  /* reject: frames; reason, detail (UINT32_MAX: NULL), excerpt */
 };
 

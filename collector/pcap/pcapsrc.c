@@ -83,8 +83,13 @@ struct pcapsrc {
     pcapsrc_reject_fn rej_hook;
     void *hook_ctx;
     uint64_t frame;                   /* frames so far */
-    char last_loc[64];                /* base location of the last event */
-    unsigned loc_count;               /* events that shared it */
+    /* the location delivered last (loc_count records had it): its bytes at last_p, which is
+     * last_loc or, from a worker, the round's list until pcapsrc_loc_pin; NULL: none */
+    char last_loc[64];
+    const char *last_p;
+    size_t last_len;
+    uint64_t last_hash;
+    unsigned loc_count;
     struct frag *frags;               /* FRAG_MAX slots, allocated on first use */
     struct envelope_msgbuf *msgbuf;   /* envelope_from_message_buf's buffers */
     unsigned tunnel_depth;            /* encapsulations being unwrapped (VXLAN, GRE...) */
@@ -189,31 +194,54 @@ static void frames_loc(char *buf, size_t len, uint64_t first, uint64_t last)
  * Numbers the records that share one location (a Kafka batch, a CloudEvents batch): the
  * second and later become "LOC#2", "LOC#3"..., events and rejects alike, in order, so no
  * two records of one message share a location (rejects are unique by location too).
- * Rewrites loc (cap bytes) in place.
+ * Returns the number of loc (n bytes, hash h): 1 for a location unlike the last one, or
+ * one too long to be numbered. stable: loc stays readable until pcapsrc_loc_pin, so it is
+ * not copied (a worker's output, which the reading thread then need not read at all
+ * unless the hashes match: the bytes were written on another core).
  */
-static void loc_number(struct pcapsrc *ps, char *loc, size_t cap)
+static unsigned loc_number(struct pcapsrc *ps, const char *loc, size_t n, uint64_t h, int stable)
 {
-    size_t n = strlen(loc);
-
-    if (strcmp(loc, ps->last_loc) == 0) {
-        ps->loc_count++;
-        snprintf(loc + n, cap - n, "#%u", ps->loc_count);
-        return;
+    if (n >= sizeof ps->last_loc) {
+        ps->last_p = NULL;
+        return 1;
     }
-    if (n >= sizeof ps->last_loc)
-        n = sizeof ps->last_loc - 1; /* cut: never equal to a location again */
-    memcpy(ps->last_loc, loc, n);
-    ps->last_loc[n] = '\0';
+    if (ps->last_p != NULL && h == ps->last_hash && n == ps->last_len &&
+        memcmp(loc, ps->last_p, n) == 0)
+        return ++ps->loc_count;
+    if (stable) {
+        ps->last_p = loc;
+    } else {
+        memcpy(ps->last_loc, loc, n);
+        ps->last_loc[n] = '\0';
+        ps->last_p = ps->last_loc;
+    }
+    ps->last_len = n;
+    ps->last_hash = h;
     ps->loc_count = 1;
+    return 1;
+}
+
+void pcapsrc_loc_pin(struct pcapsrc *ps)
+{
+    if (ps->last_p == NULL || ps->last_p == ps->last_loc)
+        return;
+    memcpy(ps->last_loc, ps->last_p, ps->last_len);
+    ps->last_loc[ps->last_len] = '\0';
+    ps->last_p = ps->last_loc;
 }
 
 static int deliver_reject(struct pcapsrc *ps, uint64_t first, uint64_t last, const char *reason,
                           const char *detail, const void *excerpt, size_t excerpt_len)
 {
     char loc[96];
+    size_t n;
+    unsigned k;
 
     frames_loc(loc, sizeof loc, first, last);
-    loc_number(ps, loc, sizeof loc);
+    n = strlen(loc);
+    k = loc_number(ps, loc, n, event_hash(loc, n), 0);
+    if (k > 1)
+        snprintf(loc + n, sizeof loc - n, "#%u", k);
     ps->st.rejects++;
     if (ps->rej_hook)
         return ps->rej_hook(ps->hook_ctx, loc, reason, detail);
@@ -224,29 +252,27 @@ static int deliver_reject(struct pcapsrc *ps, uint64_t first, uint64_t last, con
 
 /*
  * ev is the caller's to free when borrowed (and not changed: a numbered location goes into
- * a view of it), else taken over.
+ * a view of it), else taken over. Its location has loc_len bytes and hash loc_hash
+ * (loc_number's stable: see there).
  */
-static int deliver_event(struct pcapsrc *ps, struct event *ev, int borrowed)
+static int deliver_event(struct pcapsrc *ps, struct event *ev, int borrowed, size_t loc_len,
+                         uint64_t loc_hash, int stable)
 {
     char loc[96];
     struct event view, own;
+    unsigned k;
     int rc;
 
-    if (ev->location && strlen(ev->location) < sizeof loc - 16) {
-        strcpy(loc, ev->location);
-        loc_number(ps, loc, sizeof loc);
-        if (strcmp(loc, ev->location) == 0) {
-            /* not numbered: ev as it is */
-        } else if (borrowed) {
+    if (ev->location &&
+        (k = loc_number(ps, ev->location, loc_len, loc_hash, stable)) > 1) {
+        snprintf(loc, sizeof loc, "%s#%u", ev->location, k); /* loc_len < 64 */
+        if (borrowed) {
             view = *ev;
             view.location = loc;
             ev = &view;
         } else {
             event_set_str(&ev->location, loc);
         }
-    } else if (ev->location) {
-        ps->last_loc[0] = '\0'; /* too long to be numbered: never equal to a location */
-        ps->loc_count = 1;
     }
     ps->st.events++;
     if (ps->ev_hook != NULL || ps->sink == NULL) {
@@ -271,7 +297,7 @@ int pcapsrc_deliver(struct pcapsrc *ps, const struct pout_list *l, const struct 
 
     if (o->is_event) {
         pout_get_event(l, o, &ev);
-        return deliver_event(ps, &ev, 1);
+        return deliver_event(ps, &ev, 1, o->len[0], o->loc_hash, 1);
     }
     pout_get_reject(l, o, &reason, &detail, &excerpt, &excerpt_len);
     return deliver_reject(ps, o->first, o->last, reason, detail, excerpt, excerpt_len);
@@ -296,9 +322,12 @@ int pcapsrc_reject_frames(struct pcapsrc *ps, uint64_t first, uint64_t last, con
 
 int pcapsrc_emit_event(struct pcapsrc *ps, struct event *ev)
 {
+    size_t n;
+
     if (ps->out)
         return pout_event(ps->out, ps->kmaj, ps->kmin, ev);
-    return deliver_event(ps, ev, 0);
+    n = ev->location ? strlen(ev->location) : 0;
+    return deliver_event(ps, ev, 0, n, ev->location ? event_hash(ev->location, n) : 0, 0);
 }
 
 static int reject_frame(struct pcapsrc *ps, const char *reason, const char *detail,

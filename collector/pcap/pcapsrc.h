@@ -130,5 +130,7 @@ void pcapsrc_set_output(struct pcapsrc *ps, struct pout_list *l, uint64_t kmaj, 
 /* Delivers an output of a worker (o of list l): numbered, counted, to the hooks or the sink. */
 int pcapsrc_deliver(struct pcapsrc *ps, const struct pout_list *l,
                     const struct pout *o) ES_WARN_UNUSED;
+/* Before a list is cleared: copies the location last delivered from it (see pcapsrc_deliver). */
+void pcapsrc_loc_pin(struct pcapsrc *ps);
 
 #endif
