@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "cursor.h"
 #include "jdoc.h"
 #include "timeparse.h"
@@ -104,17 +105,12 @@ static const struct spelling spellings[] = {
     {"version", ENV_VERSION, 0, 0},
 };
 
-static int lower(int ch)
-{
-    return ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch;
-}
-
 /* Case-insensitive ASCII comparison of a (alen bytes) with NUL-terminated lowercase b. */
 static int ieq(const char *a, size_t alen, const char *b)
 {
     size_t i;
     for (i = 0; i < alen; i++)
-        if (b[i] == '\0' || lower((unsigned char)a[i]) != b[i])
+        if (b[i] == '\0' || ascii_lower((unsigned char)a[i]) != b[i])
             return 0;
     return b[alen] == '\0';
 }
@@ -161,7 +157,7 @@ static const struct spelling *spelling_find(const char *key, size_t len)
         return NULL;
     (void)pthread_once(&spelling_once, spelling_index_build);
     for (i = 0; i < len; i++)
-        low[i] = (char)lower((unsigned char)key[i]);
+        low[i] = (char)ascii_lower((unsigned char)key[i]);
     for (h = spelling_hash(low, len); spelling_index[h] != 0; h = (h + 1) & (SPELLING_SLOTS - 1)) {
         const struct spelling *sp = &spellings[spelling_index[h] - 1];
         if (spelling_len[spelling_index[h] - 1] == len && memcmp(sp->name, low, len) == 0)
@@ -238,11 +234,8 @@ static void jb_str(struct jbuf *b, const char *s, size_t n)
         size_t elen = 2;
         unsigned char ch;
         /* the run up to the next byte to escape, copied at once */
-        for (run = i; i < n; i++) {
-            ch = (unsigned char)s[i];
-            if (ch < 0x20 || ch == '"' || ch == '\\')
-                break;
-        }
+        run = i;
+        i += ascii_json_run(s + i, n - i, 1);
         jb_put(b, s + run, i - run);
         if (i == n)
             break;
@@ -1157,7 +1150,7 @@ static int iprefix(const char *s, size_t len, const char *prefix)
     if (len < n)
         return 0;
     for (i = 0; i < n; i++)
-        if (lower((unsigned char)s[i]) != prefix[i])
+        if (ascii_lower((unsigned char)s[i]) != prefix[i])
             return 0;
     return 1;
 }
@@ -1169,21 +1162,11 @@ static size_t utf8_seq(const uint8_t *p, size_t n)
     return p[0] == 0 ? 0 : event_utf8_seq(p, n, &cp);
 }
 
-/* Bytes 0x01..0x7f: ASCII that needs no UTF-8 decoding (NUL excluded). */
-static int plain_ascii(uint8_t ch)
-{
-    return ch - 1u < 0x7fu;
-}
-
 /* Text: well-formed UTF-8 without NUL (a NUL means binary; "\u0000" also upsets readers). */
 static int utf8_valid(const uint8_t *p, size_t n)
 {
     size_t i = 0, k;
-    while (i < n) {
-        if (plain_ascii(p[i])) {
-            i++;
-            continue;
-        }
+    while ((i += ascii_run(p + i, n - i)) < n) {
         if ((k = utf8_seq(p + i, n - i)) == 0)
             return 0;
         i += k;
@@ -1503,7 +1486,7 @@ static struct mval header_string(struct envelope_msgbuf *b, const char *s, size_
 {
     struct mval v = {MV_STR, NULL, 0, 0, 0, NULL};
     struct cursor c;
-    size_t i = 0, run = 0, k;
+    size_t i, run = 0, k;
 
     if (s == NULL)
         s = "", n = 0;
@@ -1527,26 +1510,19 @@ static struct mval header_string(struct envelope_msgbuf *b, const char *s, size_
         n = dn;
         borrow = 0;
     }
-    if (borrow) {
-        while (i < n && plain_ascii((uint8_t)s[i]))
-            i++;
-        if (i == n)
-            return mv_ext(MV_STR, s, n);
-        i = 0;
-    }
+    i = ascii_run(s, n);
+    if (borrow && i == n)
+        return mv_ext(MV_STR, s, n);
     v.off = b->arena.len;
     while (i < n) {
-        if (plain_ascii((uint8_t)s[i])) {
-            i++;
-            continue;
-        }
-        if ((k = utf8_seq((const uint8_t *)s + i, n - i)) != 0) {
+        if ((k = utf8_seq((const uint8_t *)s + i, n - i)) == 0) {
+            jb_put(&b->arena, s + run, i - run);
+            jb_put(&b->arena, "\xef\xbf\xbd", 3);
+            run = ++i;
+        } else {
             i += k;
-            continue;
         }
-        jb_put(&b->arena, s + run, i - run);
-        jb_put(&b->arena, "\xef\xbf\xbd", 3);
-        run = ++i;
+        i += ascii_run(s + i, n - i);
     }
     jb_put(&b->arena, s + run, n - run);
     v.len = b->arena.len - v.off;
@@ -1561,7 +1537,7 @@ static size_t arena_lower(struct envelope_msgbuf *b, size_t off, size_t n)
     jb_grow(&b->arena, n);
     to = b->arena.len;
     for (i = 0; i < n; i++)
-        b->arena.p[to + i] = (char)lower((unsigned char)b->arena.p[off + i]);
+        b->arena.p[to + i] = (char)ascii_lower((unsigned char)b->arena.p[off + i]);
     b->arena.len += n;
     b->arena.p[b->arena.len] = '\0';
     return to;
@@ -1601,6 +1577,8 @@ static struct mval base64_string(struct envelope_msgbuf *b, const uint8_t *p, si
 /* Strips a binding's CloudEvents prefix; returns its length, 0 when name has none. */
 static size_t ce_prefix(enum envelope_binding binding, const char *name, size_t len)
 {
+    if (len < 3 || ascii_lower((unsigned char)name[0]) != 'c')
+        return 0; /* every prefix starts with "c" */
     /* Every binding's own prefix first; the others are tolerated (mislabelled bridges). */
     if (binding == ENV_BIND_AMQP) {
         if (iprefix(name, len, "cloudevents:"))
@@ -1828,7 +1806,7 @@ static int ctype_is(const struct msg_headers *mh, const char *want)
         n--;
     while (n && (s[0] == ' ' || s[0] == '\t'))
         s++, n--;
-    return ieq(s, n, want);
+    return n == strlen(want) && ieq(s, n, want);
 }
 
 /* What the body is: nothing, JSON (parsed in b->bdoc), UTF-8 text, or binary (base64). */

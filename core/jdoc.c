@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "cursor.h"
 #include "event.h"
 #include "xmalloc.h"
@@ -88,6 +89,8 @@ static void skip_blanks(struct jp *jp)
 {
     const uint8_t *start = jp->c.p;
 
+    if (jp->c.left == 0 || jp->c.p[0] > ' ') /* mostly: no blank at all */
+        return;
     while (jp->c.left && (jp->c.p[0] == ' ' || jp->c.p[0] == '\n' || jp->c.p[0] == '\r' ||
                           jp->c.p[0] == '\t'))
         cur_skip(&jp->c, 1);
@@ -167,6 +170,8 @@ static int parse_string(struct jp *jp, uint32_t *off, uint32_t *len)
     /* First pass: find the closing quote, checking bytes; escapes are checked below. */
     for (;;) {
         uint8_t ch;
+        /* printable ASCII other than '"' and '\\' (most bytes) a run at a time */
+        cur_skip(&jp->c, ascii_json_run(jp->c.p, jp->c.left, 0));
         if (!jp->c.left)
             return fail(jp, "truncated_json");
         ch = jp->c.p[0];
@@ -177,8 +182,6 @@ static int parse_string(struct jp *jp, uint32_t *off, uint32_t *len)
         if (ch == '\\') {
             escapes++;
             cur_skip(&jp->c, jp->c.left >= 2 ? 2 : 1);
-        } else if (ch < 0x80) {
-            cur_skip(&jp->c, 1);
         } else {
             uint32_t cp;
             size_t n = event_utf8_seq(jp->c.p, jp->c.left, &cp);
@@ -586,11 +589,6 @@ uint32_t jd_get(const struct jdoc *d, uint32_t obj, const char *key, size_t len)
     return 0;
 }
 
-static int lower(int ch)
-{
-    return ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
-}
-
 uint32_t jd_iget(const struct jdoc *d, uint32_t obj, const char *key, size_t len)
 {
     uint32_t m;
@@ -603,7 +601,7 @@ uint32_t jd_iget(const struct jdoc *d, uint32_t obj, const char *key, size_t len
         const char *k = d->s + d->n[m].key;
         if (d->n[m].klen != len)
             continue;
-        for (i = 0; i < len && lower((unsigned char)k[i]) == lower((unsigned char)key[i]); i++)
+        for (i = 0; i < len && ascii_lower((unsigned char)k[i]) == ascii_lower((unsigned char)key[i]); i++)
             ;
         if (i == len)
             return m;

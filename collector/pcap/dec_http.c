@@ -117,17 +117,38 @@ static const uint8_t *find_crlf(const uint8_t *p, size_t len)
     return NULL;
 }
 
+/*
+ * The line ends of a head, found once: each CRLF's offset in order, as find_crlf would find
+ * them line after line; past the first HEAD_LINES, find_crlf looks again.
+ */
+#define HEAD_LINES 64
+struct head_lines {
+    uint32_t eol[HEAD_LINES];
+    size_t n, next;
+};
+
 /* Finds CRLF CRLF; returns the head length including it, 0 if absent. */
-static size_t head_end(const uint8_t *p, size_t len)
+static size_t head_end(const uint8_t *p, size_t len, struct head_lines *hl)
 {
     const uint8_t *q = p, *end = p + len;
 
+    hl->n = hl->next = 0;
     while (q < end && (q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+        if (q - p >= 1 && q[-1] == '\r' && hl->n < HEAD_LINES)
+            hl->eol[hl->n++] = (uint32_t)(q - 1 - p);
         if (q - p >= 3 && q[-1] == '\r' && q[-2] == '\n' && q[-3] == '\r')
             return (size_t)(q - p) + 1;
         q++;
     }
     return 0;
+}
+
+/* The CRLF ending the line at c (of the head at p). */
+static const uint8_t *head_eol(struct head_lines *hl, const uint8_t *p, const struct cursor *c)
+{
+    if (hl->next < hl->n)
+        return p + hl->eol[hl->next++];
+    return find_crlf(c->p, c->left);
 }
 
 /*
@@ -207,7 +228,7 @@ static int contains_ci(const uint8_t *p, size_t len, const char *word)
     size_t n = strlen(word), i;
 
     for (i = 0; i + n <= len; i++)
-        if (decoders_token_eq(p + i, n, word))
+        if (ascii_lower(p[i]) == (unsigned char)word[0] && decoders_token_eq(p + i, n, word))
             return 1;
     return 0;
 }
@@ -289,12 +310,13 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
     size_t traceparent_len = 0, cenc_len = 0;
     struct dec_attrs attrs;
     struct dec_out o;
+    struct head_lines hl;
 
     if (hc->upgraded) {
         *used = len; /* another protocol now: not ours to read */
         return DEC_DONE;
     }
-    hlen = head_end(p, len < HTTP_MAX_HEAD ? len : HTTP_MAX_HEAD);
+    hlen = head_end(p, len < HTTP_MAX_HEAD ? len : HTTP_MAX_HEAD, &hl);
     if (hlen == 0) {
         if (len >= HTTP_MAX_HEAD) {
             m->why = "http_header_too_large";
@@ -308,7 +330,7 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
     }
     cur_init(&c, p, hlen);
     /* Start line. */
-    eol = find_crlf(c.p, c.left);
+    eol = head_eol(&hl, p, &c);
     line = cur_bytes(&c, (size_t)(eol - c.p) + 2);
     if (is_req) {
         const uint8_t *sp1, *sp2;
@@ -351,7 +373,7 @@ static int http_parse(struct dec_msg *m, const uint8_t *p, size_t len, size_t *u
     while (c.left > 2) {
         const uint8_t *colon, *v;
         size_t ll, nlen, vlen;
-        eol = find_crlf(c.p, c.left);
+        eol = head_eol(&hl, p, &c);
         ll = (size_t)(eol - c.p);
         line = cur_bytes(&c, ll + 2);
         colon = memchr(line, ':', ll);

@@ -144,21 +144,6 @@ const char *decoders_names(void)
     return buf;
 }
 
-static int ascii_lower(int ch)
-{
-    return ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch;
-}
-
-int decoders_token_eq(const uint8_t *p, size_t len, const char *word)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++)
-        if (word[i] == '\0' || ascii_lower(p[i]) != ascii_lower((unsigned char)word[i]))
-            return 0;
-    return word[len] == '\0';
-}
-
 uint64_t decoders_frame_at(struct dec_msg *m, size_t off)
 {
     uint64_t first, last;

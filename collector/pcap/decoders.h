@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/ascii.h"
 #include "core/envelope.h"
 #include "core/err.h"
 
@@ -125,7 +126,15 @@ void decoders_reject(struct dec_msg *m, size_t msg_len, const char *reason, cons
 /* First frame number holding byte off of the current buffer (to remember message starts). */
 uint64_t decoders_frame_at(struct dec_msg *m, size_t off);
 
-/* Case-insensitive compare of a (ptr, len) token with a NUL-terminated word. */
-int decoders_token_eq(const uint8_t *p, size_t len, const char *word);
+/* Case-insensitive compare of a (ptr, len) token with a NUL-terminated lowercase word. */
+static inline int decoders_token_eq(const uint8_t *p, size_t len, const char *word)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        if (word[i] == '\0' || ascii_lower(p[i]) != (unsigned char)word[i])
+            return 0;
+    return word[len] == '\0';
+}
 
 #endif
