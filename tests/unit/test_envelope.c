@@ -101,7 +101,7 @@ static void upper(char *dst, const char *s)
 static void report(const char *what, const char *rec, const char *got, const char *want)
 {
     check_count++;
-    if ((got == NULL) != (want == NULL) || (got && strcmp(got, want) != 0)) {
+    if ((got == NULL) != (want == NULL) || (got && want && strcmp(got, want) != 0)) {
         check_failures++;
         fprintf(stderr, "%s: record %s: got %s, want %s\n", what, rec, got ? got : "(null)",
                 want ? want : "(null)");
