@@ -40,6 +40,22 @@ static inline uint64_t ascii_has_byte(uint64_t x, unsigned char b)
     return ascii_has_below(x ^ (ASCII_ONES * b), 1);
 }
 
+/*
+ * Where the first flagged byte of a word is, given the flags of a word test (nonzero): the
+ * lowest flag is exact (a wrong flag only ever follows a right one, from a borrow), and
+ * the lowest byte is the first in memory on a little-endian machine; elsewhere the caller
+ * goes over the word byte by byte. Returns 8 for "look byte by byte".
+ */
+static inline size_t ascii_first(uint64_t flags)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+    return (size_t)__builtin_ctzll(flags) / 8;
+#else
+    (void)flags;
+    return 8;
+#endif
+}
+
 /* Length of the run at s (n bytes) of bytes 0x01..0x7f: ASCII without NUL. */
 static inline size_t ascii_run(const void *s, size_t n)
 {
@@ -47,9 +63,13 @@ static inline size_t ascii_run(const void *s, size_t n)
     size_t i = 0;
 
     for (; n - i >= 8; i += 8) {
-        uint64_t x = ascii_load8(p + i);
-        if ((x & ASCII_HIGH) | ascii_has_below(x, 1))
+        uint64_t x = ascii_load8(p + i), f = (x & ASCII_HIGH) | ascii_has_below(x, 1);
+        if (f) {
+            size_t k = ascii_first(f);
+            if (k < 8)
+                return i + k;
             break;
+        }
     }
     while (i < n && p[i] - 1u < 0x7fu)
         i++;
@@ -68,12 +88,43 @@ static inline size_t ascii_json_run(const void *s, size_t n, int high)
 
     for (; n - i >= 8; i += 8) {
         uint64_t x = ascii_load8(p + i);
-        if ((x & hi) | ascii_has_below(x, 0x20) | ascii_has_byte(x, '"') | ascii_has_byte(x, '\\'))
+        uint64_t f = (x & hi) | ascii_has_below(x, 0x20) | ascii_has_byte(x, '"') |
+                     ascii_has_byte(x, '\\');
+        if (f) {
+            size_t k = ascii_first(f);
+            if (k < 8)
+                return i + k;
             break;
+        }
     }
     while (i < n && p[i] >= 0x20 && p[i] != '"' && p[i] != '\\' && (high || p[i] < 0x80))
         i++;
     return i;
+}
+
+/* The 8 bytes of x with 'A'..'Z' made lowercase (bytes from 0x80 up left as they are). */
+static inline uint64_t ascii_lower8(uint64_t x)
+{
+    uint64_t low7 = x & ~ASCII_HIGH;
+    uint64_t ge_a = low7 + ASCII_ONES * (0x80 - 'A');     /* high bit: byte >= 'A' */
+    uint64_t gt_z = low7 + ASCII_ONES * (0x80 - 'Z' - 1); /* high bit: byte > 'Z' */
+    uint64_t upper = (ge_a ^ gt_z) & ~x & ASCII_HIGH;
+    return x | upper >> 2;
+}
+
+/* dst := the n bytes at src with 'A'..'Z' made lowercase. */
+static inline void ascii_lower_copy(void *dst, const void *src, size_t n)
+{
+    unsigned char *o = dst;
+    const unsigned char *p = src;
+    size_t i = 0;
+
+    for (; n - i >= 8; i += 8) {
+        uint64_t x = ascii_lower8(ascii_load8(p + i));
+        memcpy(o + i, &x, 8);
+    }
+    for (; i < n; i++)
+        o[i] = (unsigned char)ascii_lower(p[i]);
 }
 
 #endif

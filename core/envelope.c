@@ -126,11 +126,11 @@ static uint8_t spelling_index[SPELLING_SLOTS]; /* 1 + index into spellings; 0: e
 static uint8_t spelling_len[NSPELLINGS];
 static pthread_once_t spelling_once = PTHREAD_ONCE_INIT;
 
-static unsigned spelling_hash(const char *low, size_t len)
+/* The slot of a name of len bytes whose first, last and middle bytes (lowercase) are given. */
+static unsigned spelling_hash(size_t len, unsigned char first, unsigned char last,
+                              unsigned char mid)
 {
-    return ((unsigned)len * 31u + (unsigned char)low[0] * 7u + (unsigned char)low[len - 1] * 3u +
-            (unsigned char)low[len / 2]) &
-           (SPELLING_SLOTS - 1);
+    return ((unsigned)len * 31u + first * 7u + last * 3u + mid) & (SPELLING_SLOTS - 1);
 }
 
 static void spelling_index_build(void)
@@ -138,8 +138,9 @@ static void spelling_index_build(void)
     size_t i;
 
     for (i = 0; i < NSPELLINGS; i++) {
+        const unsigned char *nm = (const unsigned char *)spellings[i].name;
         size_t len = strlen(spellings[i].name);
-        unsigned h = spelling_hash(spellings[i].name, len);
+        unsigned h = spelling_hash(len, nm[0], nm[len - 1], nm[len / 2]);
         while (spelling_index[h] != 0)
             h = (h + 1) & (SPELLING_SLOTS - 1);
         spelling_index[h] = (uint8_t)(i + 1);
@@ -149,18 +150,17 @@ static void spelling_index_build(void)
 
 static const struct spelling *spelling_find(const char *key, size_t len)
 {
-    char low[SPELLING_MAX + 1];
+    const unsigned char *k = (const unsigned char *)key;
     unsigned h;
-    size_t i;
 
     if (len == 0 || len > SPELLING_MAX)
         return NULL;
     (void)pthread_once(&spelling_once, spelling_index_build);
-    for (i = 0; i < len; i++)
-        low[i] = (char)ascii_lower((unsigned char)key[i]);
-    for (h = spelling_hash(low, len); spelling_index[h] != 0; h = (h + 1) & (SPELLING_SLOTS - 1)) {
+    h = spelling_hash(len, (unsigned char)ascii_lower(k[0]), (unsigned char)ascii_lower(k[len - 1]),
+                      (unsigned char)ascii_lower(k[len / 2]));
+    for (; spelling_index[h] != 0; h = (h + 1) & (SPELLING_SLOTS - 1)) {
         const struct spelling *sp = &spellings[spelling_index[h] - 1];
-        if (spelling_len[spelling_index[h] - 1] == len && memcmp(sp->name, low, len) == 0)
+        if (spelling_len[spelling_index[h] - 1] == len && ieq(key, len, sp->name))
             return sp;
     }
     return NULL;
@@ -227,35 +227,39 @@ static void jb_str(struct jbuf *b, const char *s, size_t n)
     static const char hex[] = "0123456789abcdef";
     size_t i = 0, run;
 
+    /* room for the quotes, the bytes as they are and the NUL; escapes ask for more */
     jb_grow(b, n + 2);
     b->p[b->len++] = '"';
     for (;;) {
-        char e[6];
-        size_t elen = 2;
+        char *o;
         unsigned char ch;
         /* the run up to the next byte to escape, copied at once */
-        run = i;
-        i += ascii_json_run(s + i, n - i, 1);
-        jb_put(b, s + run, i - run);
+        run = ascii_json_run(s + i, n - i, 1);
+        memcpy(b->p + b->len, s + i, run);
+        b->len += run;
+        i += run;
         if (i == n)
             break;
         ch = (unsigned char)s[i++];
-        e[0] = '\\';
+        jb_grow(b, (n - i) + 6 + 1);
+        o = b->p + b->len;
+        o[0] = '\\';
+        b->len += 2;
         switch (ch) {
-        case '"': e[1] = '"'; break;
-        case '\\': e[1] = '\\'; break;
-        case '\n': e[1] = 'n'; break;
-        case '\r': e[1] = 'r'; break;
-        case '\t': e[1] = 't'; break;
-        case '\b': e[1] = 'b'; break;
-        case '\f': e[1] = 'f'; break;
+        case '"': o[1] = '"'; break;
+        case '\\': o[1] = '\\'; break;
+        case '\n': o[1] = 'n'; break;
+        case '\r': o[1] = 'r'; break;
+        case '\t': o[1] = 't'; break;
+        case '\b': o[1] = 'b'; break;
+        case '\f': o[1] = 'f'; break;
         default:
-            e[1] = 'u', e[2] = '0', e[3] = '0', e[4] = hex[ch >> 4], e[5] = hex[ch & 15];
-            elen = 6;
+            o[1] = 'u', o[2] = '0', o[3] = '0', o[4] = hex[ch >> 4], o[5] = hex[ch & 15];
+            b->len += 4;
         }
-        jb_put(b, e, elen);
     }
-    jb_putc(b, '"');
+    b->p[b->len++] = '"';
+    b->p[b->len] = '\0';
 }
 
 static int fmt_real(double d, char *buf, size_t n, int json)
@@ -1532,12 +1536,11 @@ static struct mval header_string(struct envelope_msgbuf *b, const char *s, size_
 /* A lowercase copy of arena bytes [off, off + n); returns its offset. */
 static size_t arena_lower(struct envelope_msgbuf *b, size_t off, size_t n)
 {
-    size_t i, to;
+    size_t to;
 
     jb_grow(&b->arena, n);
     to = b->arena.len;
-    for (i = 0; i < n; i++)
-        b->arena.p[to + i] = (char)ascii_lower((unsigned char)b->arena.p[off + i]);
+    ascii_lower_copy(b->arena.p + to, b->arena.p + off, n);
     b->arena.len += n;
     b->arena.p[b->arena.len] = '\0';
     return to;

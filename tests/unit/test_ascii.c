@@ -1,7 +1,8 @@
 /*
  * core/ascii.h: the word-at-a-time scans must stop exactly where a byte-by-byte scan stops,
  * at every offset and length (the word tests near a stopping byte, a borrow from one byte
- * into the next, bytes from 0x80 up), and ascii_lower must fold only 'A'..'Z'.
+ * into the next, bytes from 0x80 up), and ascii_lower and the word-wise ascii_lower_copy
+ * must fold only 'A'..'Z'.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -76,6 +77,21 @@ int main(void)
         CHECK_INT((long)ascii_run(buf + off, len), (long)slow_run(buf + off, len));
         CHECK_INT((long)ascii_json_run(buf + off, len, 0), (long)slow_json_run(buf + off, len, 0));
         CHECK_INT((long)ascii_json_run(buf + off, len, 1), (long)slow_json_run(buf + off, len, 1));
+    }
+    /* lowercase copies: every byte value in every lane, and random lengths */
+    for (ch = 0; ch < 256; ch++) {
+        unsigned char src[24], dst[24];
+        size_t i, len;
+        for (len = 0; len <= sizeof src; len++) {
+            for (i = 0; i < sizeof src; i++)
+                src[i] = (unsigned char)(i % 3 == 0 ? (size_t)ch : ((size_t)ch + i * 37) & 0xff);
+            memset(dst, 0xaa, sizeof dst);
+            ascii_lower_copy(dst, src, len);
+            for (i = 0; i < len; i++)
+                CHECK_INT(dst[i], ascii_lower(src[i]));
+            for (; i < sizeof dst; i++)
+                CHECK_INT(dst[i], 0xaa); /* nothing written past len */
+        }
     }
     CHECK_INT((long)ascii_run(NULL, 0), 0);
     return CHECK_DONE();
