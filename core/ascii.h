@@ -71,6 +71,11 @@ static inline size_t ascii_run(const void *s, size_t n)
             break;
         }
     }
+    if (i < n && n >= 8 && ascii_first(1) == 0) {
+        /* the last word, overlapping bytes already passed (which raise no flag) */
+        uint64_t x = ascii_load8(p + n - 8), f = (x & ASCII_HIGH) | ascii_has_below(x, 1);
+        return f ? n - 8 + ascii_first(f) : n;
+    }
     while (i < n && p[i] - 1u < 0x7fu)
         i++;
     return i;
@@ -96,6 +101,13 @@ static inline size_t ascii_json_run(const void *s, size_t n, int high)
                 return i + k;
             break;
         }
+    }
+    if (i < n && n >= 8 && ascii_first(1) == 0) {
+        /* the last word, overlapping bytes already passed (which raise no flag) */
+        uint64_t x = ascii_load8(p + n - 8);
+        uint64_t f = (x & hi) | ascii_has_below(x, 0x20) | ascii_has_byte(x, '"') |
+                     ascii_has_byte(x, '\\');
+        return f ? n - 8 + ascii_first(f) : n;
     }
     while (i < n && p[i] >= 0x20 && p[i] != '"' && p[i] != '\\' && (high || p[i] < 0x80))
         i++;

@@ -1388,6 +1388,24 @@ static uint32_t build_copy(struct jdoc *d, const struct jdoc *src, uint32_t i)
     int same_text = d->text == src->text;
     size_t lo = SIZE_MAX, hi = 0, at, empty;
 
+    if (cnt == 1) { /* a scalar (most copies): the node and its string, if any */
+        struct jd_node *n;
+        uint32_t me = build_node(d, JD_NULL), off;
+        off = build_str(d, src->n[i].type == JD_STRING ? src->s + src->n[i].v.s.off : "",
+                        src->n[i].type == JD_STRING ? src->n[i].v.s.len : 0);
+        n = &d->n[me];
+        *n = src->n[i];
+        n->next = 0;
+        n->end = me + 1;
+        n->key = off + (n->type == JD_STRING ? n->v.s.len : 0); /* the NUL: an empty key */
+        n->klen = 0;
+        if (!same_text)
+            n->flags = (uint8_t)(n->flags & ~JD_CANON);
+        if (n->type == JD_STRING)
+            n->v.s.off = off;
+        return me;
+    }
+
     for (k = 0; k < cnt; k++) {
         const struct jd_node *sn = &src->n[i + k];
         if (k > 0 && sn->klen) {
@@ -1544,6 +1562,30 @@ static size_t arena_lower(struct envelope_msgbuf *b, size_t off, size_t n)
     b->arena.len += n;
     b->arena.p[b->arena.len] = '\0';
     return to;
+}
+
+/*
+ * A header name into the arena as a key (header_string's text, returned) and lowercased
+ * from byte skip on, at *low: both copies at once for a name of plain ASCII.
+ */
+static struct mval header_name(struct envelope_msgbuf *b, const char *s, size_t n, size_t skip,
+                               size_t *low)
+{
+    struct mval v = {MV_STR, NULL, 0, n, 0, NULL};
+
+    if (s == NULL || ascii_run(s, n) < n) {
+        v = header_string(b, s, n, 0, 0);
+        *low = arena_lower(b, v.off + skip, v.len - skip);
+        return v;
+    }
+    jb_grow(&b->arena, 2 * n - skip);
+    v.off = b->arena.len;
+    memcpy(b->arena.p + v.off, s, n);
+    *low = v.off + n;
+    ascii_lower_copy(b->arena.p + *low, s + skip, n - skip);
+    b->arena.len += 2 * n - skip;
+    b->arena.p[b->arena.len] = '\0';
+    return v;
 }
 
 static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -1713,19 +1755,18 @@ static void headers_sort(struct envelope_msgbuf *b, struct msg_headers *mh,
 
         if (h[i].name == NULL || h[i].name_len == 0)
             continue;
-        /* Names become JSON keys: made valid UTF-8 like values (the bytes are foreign). */
-        nm = header_string(b, h[i].name, h[i].name_len, 0, 0); /* keys live in the arena */
+        /* Names become JSON keys: made valid UTF-8 like values (the bytes are foreign). The
+         * prefix is ASCII, so it is the same before and after that. */
+        pre = ce_prefix(binding, h[i].name, h[i].name_len);
+        nm = header_name(b, h[i].name, h[i].name_len, pre < h[i].name_len ? pre : 0, &low);
         len = nm.len;
-        pre = ce_prefix(binding, b->arena.p + nm.off, len);
         if (pre > 0 && pre < len) {
-            low = arena_lower(b, nm.off + pre, len - pre);
             val = header_string(b, h[i].value, h[i].value ? h[i].value_len : 0,
                                 binding == ENV_BIND_HTTP, 1);
             mobj_append(&b->ce_raw, nm.off, len, val); /* joined if ever needed */
             put_first(b, &b->ce, low, len - pre, val);
             continue;
         }
-        low = arena_lower(b, nm.off, len);
         val = header_string(b, h[i].value, h[i].value ? h[i].value_len : 0, 0, 1);
         lw = b->arena.p + low;
         ctype = word_is(lw, len, "content-type") || word_is(lw, len, "content_type");

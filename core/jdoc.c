@@ -583,7 +583,8 @@ uint32_t jd_get(const struct jdoc *d, uint32_t obj, const char *key, size_t len)
         return 0;
     jd_foreach(d, obj, m)
     {
-        if (d->n[m].klen == len && memcmp(d->s + d->n[m].key, key, len) == 0)
+        if (d->n[m].klen == len && (len == 0 || d->s[d->n[m].key] == key[0]) &&
+            memcmp(d->s + d->n[m].key, key, len) == 0)
             return m;
     }
     return 0;

@@ -44,18 +44,23 @@ void *xreallocarray(void *p, size_t nmemb, size_t size)
     return xrealloc(p, nmemb * size);
 }
 
+/* A copy of n bytes known to hold no NUL, NUL-terminated. */
+static char *copy_bytes(const char *s, size_t n)
+{
+    char *d = xmalloc(n + 1);
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
 char *xstrdup(const char *s)
 {
-    return s ? xstrndup(s, strlen(s)) : NULL;
+    return s ? copy_bytes(s, strlen(s)) : NULL;
 }
 
 char *xstrndup(const char *s, size_t n)
 {
-    size_t len = strnlen(s, n);
-    char *d = xmalloc(len + 1);
-    memcpy(d, s, len);
-    d[len] = '\0';
-    return d;
+    return copy_bytes(s, strnlen(s, n));
 }
 
 char *xasprintf(const char *fmt, ...)
