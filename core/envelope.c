@@ -895,11 +895,27 @@ static void jb_merged(struct jbuf *b, const struct jdoc *d, uint32_t m, const st
 }
 
 /*
+ * A filter of an object's keys, a bit per length and first byte: a key whose bit is clear
+ * is not a member, so most look-ups that fail walk no members.
+ */
+static uint64_t key_bit(const char *key, size_t klen)
+{
+    return 1ULL << ((klen * 7u + (klen ? (unsigned char)key[0] : 0u)) & 63u);
+}
+
+static uint32_t filtered_get(const struct jdoc *d, uint32_t obj, uint64_t filter,
+                             const char *key, size_t klen)
+{
+    return (filter & key_bit(key, klen)) ? jd_get(d, obj, key, klen) : 0;
+}
+
+/*
  * Writes attrs: the hoisted trace context, obj's members minus the consumed ones, then the
  * members of extra (transport attributes) whose key obj does not have. Objects present in
- * both are merged (obj's members first). NULL when there is nothing to keep.
+ * both are merged (obj's members first). NULL when there is nothing to keep. keys: obj's
+ * key filter.
  */
-static char *attrs_text(struct jobj obj, struct jobj extra, const struct skip *sk,
+static char *attrs_text(struct jobj obj, uint64_t keys, struct jobj extra, const struct skip *sk,
                         const struct cand *trace)
 {
     static const char *const trace_key[2] = {"traceparent", "tracestate"};
@@ -915,7 +931,7 @@ static char *attrs_text(struct jobj obj, struct jobj extra, const struct skip *s
         size_t tlen = strlen(trace_key[i]);
         const struct jdoc *td = d;
         uint32_t t = trace[i].v;
-        if (t == 0 && xd != NULL && jd_get(d, obj.i, trace_key[i], tlen) == 0) {
+        if (t == 0 && xd != NULL && filtered_get(d, obj.i, keys, trace_key[i], tlen) == 0) {
             t = jd_get(xd, extra.i, trace_key[i], tlen);
             td = xd;
         }
@@ -954,7 +970,7 @@ static char *attrs_text(struct jobj obj, struct jobj extra, const struct skip *s
         jd_foreach(xd, extra.i, m)
         {
             key = jd_key(xd, m, &klen);
-            if (jd_get(d, obj.i, key, klen) != 0 || strcmp(key, trace_key[0]) == 0 ||
+            if (filtered_get(d, obj.i, keys, key, klen) != 0 || strcmp(key, trace_key[0]) == 0 ||
                 strcmp(key, trace_key[1]) == 0)
                 continue;
             if (wrote++)
@@ -985,6 +1001,7 @@ static void normalise(const struct envelope_map *map, const struct jdoc *d, uint
     const char *key;
     size_t klen, i;
     uint32_t v;
+    uint64_t keys = 0; /* the key filter of obj (see key_bit) */
     int a;
 
     memset(c, 0, sizeof c);
@@ -1010,6 +1027,7 @@ static void normalise(const struct envelope_map *map, const struct jdoc *d, uint
         int pen;
         const struct spelling *sp;
         key = jd_key(d, v, &klen);
+        keys |= key_bit(key, klen);
         if ((sp = spelling_match(key, klen, &pen)) == NULL)
             continue;
         if (sp->slot == SLOT_NEST) {
@@ -1047,7 +1065,7 @@ static void normalise(const struct envelope_map *map, const struct jdoc *d, uint
     for (a = SLOT_TRACEPARENT; a < SLOT_N; a++) {
         /* A nested one is hoisted only when the top level has no member of that name. */
         const char *name = a == SLOT_TRACEPARENT ? "traceparent" : "tracestate";
-        v = jd_get(d, obj, name, strlen(name));
+        v = filtered_get(d, obj, keys, name, strlen(name));
         if (v != 0 && v != c[a].v)
             c[a].v = 0;
         if (c[a].v != 0)
@@ -1055,7 +1073,7 @@ static void normalise(const struct envelope_map *map, const struct jdoc *d, uint
     }
     {
         /* extra may be a parse of the old attrs: free them only after. */
-        char *attrs = attrs_text((struct jobj){d, obj}, extra, &sk, &c[SLOT_TRACEPARENT]);
+        char *attrs = attrs_text((struct jobj){d, obj}, keys, extra, &sk, &c[SLOT_TRACEPARENT]);
         free(ev->attrs);
         ev->attrs = attrs;
     }
