@@ -30,7 +30,8 @@ enum sink_kind { SINK_EVENT, SINK_REJECT };
 struct sink_item {
     enum sink_kind kind;
     int64_t origin;
-    struct event ev;  /* SINK_EVENT: owned */
+    struct event ev;  /* SINK_EVENT: owned, or its strings all in flat */
+    char *flat;       /* SINK_EVENT from sink_event_copy: the one block of ev's strings */
     char *location;   /* SINK_REJECT: owned strings */
     char *reason;
     char *excerpt;
@@ -64,7 +65,9 @@ struct sink_impl {
 
 static void item_free(struct sink_item *it)
 {
-    if (it->kind == SINK_EVENT) {
+    if (it->kind == SINK_EVENT && it->flat != NULL) {
+        free(it->flat);
+    } else if (it->kind == SINK_EVENT) {
         event_done(&it->ev);
     } else {
         free(it->location);
@@ -453,6 +456,13 @@ int sink_event_take(struct sink *s, struct event *ev)
 {
     struct sink_item it;
 
+    if (s->redact == NULL) {
+        /* One block per queued event; the fields are freed now, while malloc has them at
+         * hand (freeing every field of thousands of stored events at once was slow). */
+        int rc = sink_event_copy(s, ev);
+        event_done(ev);
+        return rc;
+    }
     memset(&it, 0, sizeof it);
     it.kind = SINK_EVENT;
     it.origin = s->origin;
@@ -470,6 +480,43 @@ int sink_event_take(struct sink *s, struct event *ev)
     /* Hashed here, on the producer's thread: the writer's thread is the busier one. */
     if (it.ev.data != NULL && it.ev.payload_hash == 0)
         it.ev.payload_hash = event_hash(it.ev.data, strlen(it.ev.data));
+    return enqueue(s, &it);
+}
+
+int sink_event_copy(struct sink *s, const struct event *ev)
+{
+    struct sink_item it;
+    size_t len[EVENT_NFIELDS], total = 0, datalen = 0, i = 0;
+    char *p;
+
+    if (s->redact != NULL) { /* redact_apply rewrites data: fields of its own */
+        struct event own = *ev;
+#define X(f) own.f = xstrdup(ev->f);
+        EVENT_STR_FIELDS(X)
+#undef X
+        return sink_event_take(s, &own);
+    }
+    memset(&it, 0, sizeof it);
+    it.kind = SINK_EVENT;
+    it.origin = s->origin;
+    it.ev = *ev;
+#define X(f) total += len[i++] = ev->f ? strlen(ev->f) + 1 : 0;
+    EVENT_STR_FIELDS(X)
+#undef X
+    it.flat = p = xmalloc(total ? total : 1);
+    i = 0;
+#define X(f)                                                                                       \
+    it.ev.f = len[i] ? memcpy(p, ev->f, len[i]) : NULL;                                            \
+    p += len[i++];
+    EVENT_STR_FIELDS(X)
+#undef X
+    if (ev->data != NULL)
+        datalen = strlen(it.ev.data);
+    if (s->no_payload)
+        it.ev.data = NULL; /* (its copy is never read) */
+    /* Hashed here, on the producer's thread: the writer's thread is the busier one. */
+    if (it.ev.data != NULL && it.ev.payload_hash == 0)
+        it.ev.payload_hash = event_hash(it.ev.data, datalen);
     return enqueue(s, &it);
 }
 

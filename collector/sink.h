@@ -63,6 +63,12 @@ int sink_origin(struct sink *s, const char *kind, const char *uri) ES_WARN_UNUSE
  * May block while the queue is full.
  */
 int sink_event_take(struct sink *s, struct event *ev) ES_WARN_UNUSED;
+/*
+ * Stores a copy of ev (left as it is), its strings in one block: one allocation and one
+ * free per event, not one per field (a producer freeing thousands of stored events' fields
+ * at once kept malloc on its slow paths).
+ */
+int sink_event_copy(struct sink *s, const struct event *ev) ES_WARN_UNUSED;
 
 /*
  * Keeps a record that could not be read (see store_add_reject) and reports it. The excerpt

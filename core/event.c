@@ -7,6 +7,10 @@
 
 #include "xmalloc.h"
 
+#define X(f) +1
+_Static_assert(0 EVENT_STR_FIELDS(X) == EVENT_NFIELDS, "EVENT_NFIELDS");
+#undef X
+
 void event_init(struct event *ev)
 {
     memset(ev, 0, sizeof *ev);

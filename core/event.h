@@ -31,6 +31,7 @@
     X(vclock)                                                                                      \
     X(data)                                                                                        \
     X(attrs)
+#define EVENT_NFIELDS 16 /* how many EVENT_STR_FIELDS has (checked in event.c) */
 
 struct event {
     char *location;       /* file:line, "frame 12", "orders/2@1532"; unique per origin */

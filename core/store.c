@@ -844,6 +844,10 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err, 
     st->flags = flags;
     st->batch_rows = STORE_BATCH_ROWS;
     oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    /* One thread at a time uses a store (the sink's lock sees to it when its writer thread
+     * stores): SQLite's own lock around every call is not needed, and cost the writer a
+     * sixth of its time. */
+    oflags |= SQLITE_OPEN_NOMUTEX;
     if (fault_hit()) {
         snprintf(err, errlen, "cannot open store %s: injected fault (store_fault_after).", path);
         store_free(st);

@@ -29,7 +29,8 @@ struct store;
  * Opens (and with STORE_CREATE creates or migrates) the store at path. A file that is not
  * an SQLite database, not an eventscope store, or of a newer schema is refused with
  * ES_EFOREIGN and never modified. On failure *out is NULL and err holds a full sentence
- * naming the path.
+ * naming the path. A store (and its connection) is used by one thread at a time: the
+ * connection is opened without SQLite's own locking (SQLITE_OPEN_NOMUTEX).
  */
 int store_open(const char *path, unsigned flags, struct store **out, char *err,
                size_t errlen) ES_WARN_UNUSED;

@@ -18,7 +18,7 @@
 #include "core/err.h"
 #include "core/event.h"
 
-#define POUT_NFIELDS 16 /* EVENT_STR_FIELDS */
+#define POUT_NFIELDS EVENT_NFIELDS
 
 /*
  * One output of a round, with its sort key: an event or a reject, its strings copied into

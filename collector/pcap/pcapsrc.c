@@ -259,7 +259,7 @@ static int deliver_event(struct pcapsrc *ps, struct event *ev, int borrowed, siz
                          uint64_t loc_hash, int stable)
 {
     char loc[96];
-    struct event view, own;
+    struct event view;
     unsigned k;
     int rc;
 
@@ -281,10 +281,8 @@ static int deliver_event(struct pcapsrc *ps, struct event *ev, int borrowed, siz
             event_done(ev);
         return rc;
     }
-    if (borrowed) {
-        envelope_copy_event(&own, ev);
-        ev = &own;
-    }
+    if (borrowed)
+        return sink_event_copy(ps->sink, ev);
     return sink_event_take(ps->sink, ev);
 }
 

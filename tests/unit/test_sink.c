@@ -280,6 +280,46 @@ static void test_bulk(void)
     free(path);
 }
 
+/* sink_event_copy stores every field as given and leaves the caller's event as it was. */
+static void test_copy(void)
+{
+    char *path = xasprintf("%s/copy.db", dir), err[512], *q;
+    struct store *st;
+    struct sink s;
+    struct event ev;
+
+    CHECK_INT(store_open(path, STORE_CREATE, &st, err, sizeof err), ES_OK);
+    sink_init(&s, st);
+    CHECK_INT(sink_origin(&s, "pcap", "c.pcap"), ES_OK);
+    fill(&ev, 7, "frame");
+    event_set_str(&ev.source, "/orders");
+    event_set_str(&ev.correlation_id, "corr-1");
+    event_set_str(&ev.transport, "http");
+    event_set_str(&ev.channel, "/events");
+    event_set_str(&ev.direction, "publish");
+    event_set_str(&ev.attrs, "{\"src\":\"10.0.0.1:5000\"}");
+    ev.time_us = 1700000000123456;
+    CHECK_INT(sink_event_copy(&s, &ev), ES_OK);
+    /* the caller's event is untouched */
+    CHECK_STR(ev.location, "frame:8");
+    CHECK_STR(ev.data, "{\"n\":7}");
+    CHECK_STR(ev.attrs, "{\"src\":\"10.0.0.1:5000\"}");
+    CHECK(ev.subject == NULL);
+    event_done(&ev);
+    CHECK_INT(sink_done(&s), ES_OK);
+    q = xasprintf("SELECT count(*) FROM events WHERE location = 'frame:8' AND event_id = 'id-7'"
+                  " AND type = 'OrderPlaced' AND source = '/orders' AND subject IS NULL"
+                  " AND correlation_id = 'corr-1' AND causation_id IS NULL AND transport = 'http'"
+                  " AND channel = '/events' AND direction = 'publish' AND data = '{\"n\":7}'"
+                  " AND attrs = '{\"src\":\"10.0.0.1:5000\"}' AND time_us = 1700000000123456"
+                  " AND payload_hash = %lld",
+                  (long long)event_hash("{\"n\":7}", 7));
+    CHECK_INT(check_sql_int(store_db(st), q), 1);
+    free(q);
+    store_close(st);
+    free(path);
+}
+
 int main(void)
 {
     umask(022);
@@ -292,6 +332,7 @@ int main(void)
     test_commit_concurrent();
     test_error();
     test_bulk();
+    test_copy();
     if (check_failures == 0) {
         char *cmd = xasprintf("rm -rf '%s'", dir);
         if (system(cmd) != 0)
