@@ -152,10 +152,21 @@ static void make_key(uint8_t *key, int v6, const uint8_t *a, uint16_t ap, const 
 
 unsigned tcp_shard(const struct tcp_pkt *pk, unsigned n)
 {
-    uint8_t key[38];
+    /* Both directions alike: the endpoints are combined with XOR, which does not care
+     * which is the source; then mixed (the reading thread does this for every segment, so
+     * it is not the table's key_hash). */
+    uint64_t h = (uint64_t)(pk->sport ^ pk->dport) << 32, a, b;
+    size_t i, n4 = pk->v6 ? 4 : 1;
 
-    make_key(key, pk->v6, pk->src, pk->sport, pk->dst, pk->dport);
-    return (unsigned)((key_hash(key) >> 40) % n); /* bits the bucket index does not use */
+    for (i = 0; i < n4; i++) {
+        uint32_t x, y;
+        memcpy(&x, pk->src + 4 * i, 4);
+        memcpy(&y, pk->dst + 4 * i, 4);
+        h ^= (uint64_t)(x ^ y) << (i % 2 ? 32 : 0);
+    }
+    a = h * 0x9e3779b97f4a7c15ull;
+    b = a ^ (a >> 29);
+    return (unsigned)((b * 0xbf58476d1ce4e5b9ull >> 32) % n);
 }
 
 void tcp_dir_frames(const struct tcp_dir *d, size_t from, size_t to, uint64_t *first,
