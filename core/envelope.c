@@ -1197,7 +1197,7 @@ static int utf8_valid(const uint8_t *p, size_t n)
 }
 
 /* A value of a message object: text (escaped when written) or JSON text (copied). */
-enum mv_kind { MV_DEL, MV_STR, MV_BODY, MV_NODE, MV_OBJ };
+enum mv_kind { MV_DEL, MV_STR, MV_BODY, MV_NODE, MV_OBJ, MV_INT, MV_BOOL };
 
 struct mobj;
 
@@ -1207,6 +1207,7 @@ struct mval {
     size_t off, len;  /* arena offset (ext NULL), length */
     uint32_t node;    /* MV_NODE: a node of the template attrs, MV_BODY: of the body */
     struct mobj *obj; /* MV_OBJ */
+    int64_t i;        /* MV_INT; MV_BOOL: 0 or 1 */
 };
 
 struct mkv {
@@ -1273,7 +1274,7 @@ static const char *mv_bytes(const struct envelope_msgbuf *b, const struct mval *
 
 static struct mval mv_ext(int kind, const char *p, size_t n)
 {
-    struct mval v = {kind, p, 0, n, 0, NULL};
+    struct mval v = {kind, p, 0, n, 0, NULL, 0};
     return v;
 }
 
@@ -1495,6 +1496,13 @@ static uint32_t build_obj(struct envelope_msgbuf *b, struct jdoc *d, const struc
         case MV_NODE:
             c = build_copy(d, &b->tdoc, kv->v.node);
             break;
+        case MV_INT:
+            c = build_node(d, JD_INT);
+            d->n[c].v.i = kv->v.i;
+            break;
+        case MV_BOOL:
+            c = build_node(d, kv->v.i ? JD_TRUE : JD_FALSE);
+            break;
         default:
             c = build_obj(b, d, kv->v.obj);
         }
@@ -1524,7 +1532,7 @@ static void mobj_doc(struct envelope_msgbuf *b, const struct mobj *o, const stru
 static struct mval header_string(struct envelope_msgbuf *b, const char *s, size_t n, int pct,
                                  int borrow)
 {
-    struct mval v = {MV_STR, NULL, 0, 0, 0, NULL};
+    struct mval v = {MV_STR, NULL, 0, 0, 0, NULL, 0};
     struct cursor c;
     size_t i, run = 0, k;
 
@@ -1589,7 +1597,7 @@ static size_t arena_lower(struct envelope_msgbuf *b, size_t off, size_t n)
 static struct mval header_name(struct envelope_msgbuf *b, const char *s, size_t n, size_t skip,
                                size_t *low)
 {
-    struct mval v = {MV_STR, NULL, 0, n, 0, NULL};
+    struct mval v = {MV_STR, NULL, 0, n, 0, NULL, 0};
 
     if (s == NULL || ascii_run(s, n) < n) {
         v = header_string(b, s, n, 0, 0);
@@ -1611,7 +1619,7 @@ static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv
 /* The base64 text of n bytes, in the arena. */
 static struct mval base64_string(struct envelope_msgbuf *b, const uint8_t *p, size_t n)
 {
-    struct mval v = {MV_STR, NULL, 0, (n + 2) / 3 * 4, 0, NULL};
+    struct mval v = {MV_STR, NULL, 0, (n + 2) / 3 * 4, 0, NULL, 0};
     size_t i, o;
     char *out;
 
@@ -1668,38 +1676,39 @@ static int word_is(const char *s, size_t len, const char *word)
     return strlen(word) == len && memcmp(s, word, len) == 0;
 }
 
-/* d := the object of the transport attributes ta (what parsing their JSON text gives). */
-static void attrs_doc(struct jdoc *d, const struct envelope_tattr *ta, size_t nta)
+/*
+ * extra := the transport attributes ta, as values: what parsing their JSON text would give
+ * (a string that is not UTF-8 or holds a NUL left out, as jdoc refuses it).
+ */
+static void attrs_values(struct envelope_msgbuf *b, const struct envelope_tattr *ta, size_t nta)
 {
-    uint32_t me, prev = 0, count = 0, c;
     size_t i;
 
-    d->text = NULL;
-    d->len = 0;
-    d->nn = 0;
-    d->slen = 0;
-    me = build_node(d, JD_OBJECT);
+    /* no member refers to the template's document: it reads as empty */
+    b->tdoc.text = NULL;
+    b->tdoc.len = 0;
+    b->tdoc.nn = 0;
+    b->tdoc.slen = 0;
     for (i = 0; i < nta; i++) {
         const struct envelope_tattr *a = &ta[i];
+        size_t klen = strlen(a->key);
+        struct mval v = {MV_STR, NULL, 0, 0, 0, NULL, 0};
         switch (a->type) {
         case ENV_TATTR_STR:
-            if (!utf8_valid((const uint8_t *)a->s, a->len)) /* jdoc's default: no NUL */
+            if (!utf8_valid((const uint8_t *)a->s, a->len))
                 continue;
-            c = build_node(d, JD_STRING);
-            d->n[c].v.s.len = (uint32_t)a->len;
-            d->n[c].v.s.off = build_str(d, a->s, a->len);
+            v = mv_ext(MV_STR, a->s, a->len);
             break;
         case ENV_TATTR_INT:
-            c = build_node(d, JD_INT);
-            d->n[c].v.i = a->i;
+            v.kind = MV_INT;
+            v.i = a->i;
             break;
         default:
-            c = build_node(d, a->i ? JD_TRUE : JD_FALSE);
+            v.kind = MV_BOOL;
+            v.i = a->i != 0;
         }
-        build_member(d, c, a->key, strlen(a->key), &prev, &count);
+        mobj_append(&b->extra, arena_put(b, a->key, klen), klen, v);
     }
-    d->n[me].count = count;
-    d->n[me].end = d->nn;
 }
 
 /*
@@ -1714,13 +1723,10 @@ static void msg_template(struct envelope_msgbuf *b, const struct event *tmpl,
     int ok;
 
     if (tmpl == NULL || tmpl->attrs == NULL) {
-        if (nta == 0)
-            return;
-        attrs_doc(&b->tdoc, ta, nta);
-        ok = 1;
-    } else {
-        ok = jdoc_parse(&b->tdoc, tmpl->attrs, strlen(tmpl->attrs), 0, 0) == ES_OK;
+        attrs_values(b, ta, nta);
+        return;
     }
+    ok = jdoc_parse(&b->tdoc, tmpl->attrs, strlen(tmpl->attrs), 0, 0) == ES_OK;
     if (!ok) {
         json_t *j = json_loads(tmpl->attrs, 0, NULL);
         if (json_is_object(j)) {
@@ -1737,7 +1743,7 @@ static void msg_template(struct envelope_msgbuf *b, const struct event *tmpl,
     {
         size_t klen;
         const char *key = jd_key(&b->tdoc, m, &klen);
-        struct mval v = {MV_NODE, NULL, 0, 0, m, NULL};
+        struct mval v = {MV_NODE, NULL, 0, 0, m, NULL, 0};
         mobj_append(&b->extra, arena_put(b, key, klen), klen, v);
     }
 }
@@ -1813,7 +1819,7 @@ static void headers_sort(struct envelope_msgbuf *b, struct msg_headers *mh,
             put_first(b, &b->plain, low, len, val);
     }
     if (b->hdrs.live > 0) {
-        struct mval v = {MV_OBJ, NULL, 0, 0, 0, &b->hdrs};
+        struct mval v = {MV_OBJ, NULL, 0, 0, 0, &b->hdrs, 0};
         put_set(b, &b->extra, "headers", v);
     }
 }
@@ -1832,7 +1838,7 @@ static void headers_keep_ce(struct envelope_msgbuf *b)
         to = b->extra.e[i].v.obj;
     } else {
         /* a new object, or the template's "headers" object taken member by member */
-        struct mval v = {MV_OBJ, NULL, 0, 0, 0, &b->thdrs};
+        struct mval v = {MV_OBJ, NULL, 0, 0, 0, &b->thdrs, 0};
         to = &b->thdrs;
         if (i >= 0 && b->extra.e[i].v.kind == MV_NODE &&
             jd_type(&b->tdoc, b->extra.e[i].v.node) == JD_OBJECT) {
@@ -1841,7 +1847,7 @@ static void headers_keep_ce(struct envelope_msgbuf *b)
             {
                 size_t klen;
                 const char *key = jd_key(&b->tdoc, m, &klen);
-                struct mval mv = {MV_NODE, NULL, 0, 0, m, NULL};
+                struct mval mv = {MV_NODE, NULL, 0, 0, m, NULL, 0};
                 mobj_append(to, arena_put(b, key, klen), klen, mv);
             }
         }
@@ -2050,7 +2056,7 @@ int envelope_from_message_buf(struct envelope_msgbuf *b, const struct envelope_m
             if (jd_type(&b->bdoc, el) == JD_OBJECT) {
                 rc = emit_one(&mc, &b->bdoc, el, i++);
             } else {
-                struct mval ev = {MV_BODY, NULL, 0, 0, el, NULL};
+                struct mval ev = {MV_BODY, NULL, 0, 0, el, NULL, 0};
                 if (why)
                     *why = "cloudevents_batch_element_not_object";
                 rc = emit_data(&mc, ev, i++);
