@@ -895,6 +895,16 @@ static void jb_merged(struct jbuf *b, const struct jdoc *d, uint32_t m, const st
 }
 
 /*
+ * strcmp(key, word) == 0 for a NUL-terminated key of klen bytes (it may hold a NUL of its
+ * own, where strcmp stops): the length rules out most keys without a call.
+ */
+static int cstr_is(const char *key, size_t klen, const char *word)
+{
+    size_t n = strlen(word);
+    return klen >= n && memcmp(key, word, n + 1) == 0;
+}
+
+/*
  * A filter of an object's keys, a bit per length and first byte: a key whose bit is clear
  * is not a member, so most look-ups that fail walk no members.
  */
@@ -970,8 +980,8 @@ static char *attrs_text(struct jobj obj, uint64_t keys, struct jobj extra, const
         jd_foreach(xd, extra.i, m)
         {
             key = jd_key(xd, m, &klen);
-            if (filtered_get(d, obj.i, keys, key, klen) != 0 || strcmp(key, trace_key[0]) == 0 ||
-                strcmp(key, trace_key[1]) == 0)
+            if (filtered_get(d, obj.i, keys, key, klen) != 0 || cstr_is(key, klen, trace_key[0]) ||
+                cstr_is(key, klen, trace_key[1]))
                 continue;
             if (wrote++)
                 jb_putc(&b, ',');
@@ -1668,6 +1678,8 @@ static size_t ce_prefix(enum envelope_binding binding, const char *name, size_t 
 struct msg_headers {
     const char *ctype;
     size_t ctype_len;
+    const char *mtype; /* the media type: ctype up to ';', blanks trimmed */
+    size_t mtype_len;
 };
 
 /* 1 when the len bytes at s are the NUL-terminated word. */
@@ -1861,20 +1873,28 @@ static void headers_keep_ce(struct envelope_msgbuf *b)
         put_first(b, to, b->one.e[k].koff, b->one.e[k].klen, b->one.e[k].v);
 }
 
-/* Content type up to ';', blanks trimmed, compared case-insensitively with want. */
-static int ctype_is(const struct msg_headers *mh, const char *want)
+/* mh's media type: its content type up to ';', blanks trimmed. */
+static void media_type(struct msg_headers *mh)
 {
     size_t n = 0;
     const char *s = mh->ctype;
-    if (s == NULL)
-        return 0;
-    while (n < mh->ctype_len && s[n] != ';')
-        n++;
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    while (n && (s[0] == ' ' || s[0] == '\t'))
-        s++, n--;
-    return n == strlen(want) && ieq(s, n, want);
+    if (s != NULL) {
+        while (n < mh->ctype_len && s[n] != ';')
+            n++;
+        while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+            n--;
+        while (n && (s[0] == ' ' || s[0] == '\t'))
+            s++, n--;
+    }
+    mh->mtype = s;
+    mh->mtype_len = n;
+}
+
+/* 1 when the media type is want (lowercase), compared case-insensitively. */
+static int ctype_is(const struct msg_headers *mh, const char *want)
+{
+    return mh->mtype != NULL && mh->mtype_len == strlen(want) &&
+           ieq(mh->mtype, mh->mtype_len, want);
 }
 
 /* What the body is: nothing, JSON (parsed in b->bdoc), UTF-8 text, or binary (base64). */
@@ -2013,6 +2033,7 @@ int envelope_from_message_buf(struct envelope_msgbuf *b, const struct envelope_m
     if (why)
         *why = NULL;
     headers_sort(b, &mh, binding, h, nh, tmpl, ta, nta);
+    media_type(&mh);
     batch = ctype_is(&mh, "application/cloudevents-batch+json");
     structured = !batch && (ctype_is(&mh, "application/cloudevents+json") ||
                             ctype_is(&mh, "application/cloudevents"));

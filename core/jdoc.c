@@ -602,7 +602,9 @@ uint32_t jd_iget(const struct jdoc *d, uint32_t obj, const char *key, size_t len
         const char *k = d->s + d->n[m].key;
         if (d->n[m].klen != len)
             continue;
-        for (i = 0; i < len && ascii_lower((unsigned char)k[i]) == ascii_lower((unsigned char)key[i]); i++)
+        for (i = 0; i < len && ascii_lower((unsigned char)k[i]) ==
+                                   ascii_lower((unsigned char)key[i]);
+             i++)
             ;
         if (i == len)
             return m;
