@@ -29,6 +29,21 @@ void *xcalloc(size_t nmemb, size_t size)
     return p;
 }
 
+void *xcalloc_line(size_t nmemb, size_t size)
+{
+    size_t n;
+    void *p;
+
+    if (size != 0 && nmemb > (SIZE_MAX - XMALLOC_LINE) / size)
+        oom(SIZE_MAX);
+    n = (nmemb * size + XMALLOC_LINE - 1) / XMALLOC_LINE * XMALLOC_LINE;
+    p = aligned_alloc(XMALLOC_LINE, n ? n : XMALLOC_LINE);
+    if (p == NULL)
+        oom(n);
+    memset(p, 0, n ? n : XMALLOC_LINE);
+    return p;
+}
+
 void *xrealloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);

@@ -45,13 +45,17 @@ struct pin {
     uint8_t src[16], dst[16];
 };
 
-/* A worker's share of one round. */
+/*
+ * A worker's share of one round: the reading thread writes its input, the worker its
+ * output, each on cache lines of their own (neighbouring rounds' slots are in use by the
+ * other thread at the same time).
+ */
 struct slot {
-    struct pin *in;
+    _Alignas(XMALLOC_LINE) struct pin *in;
     size_t nin, capin;
     uint8_t *bytes;
     size_t nbytes, capbytes;
-    struct pout_list out;
+    _Alignas(XMALLOC_LINE) struct pout_list out;
     struct pcapsrc_stats st; /* the worker's counters when it finished the round */
 };
 
@@ -61,7 +65,8 @@ struct worker {
     struct pcapsrc *ps;             /* its own TCP table and decoders */
     struct slot slot[PAR_RING];
     uint64_t done;                  /* rounds finished (under p->mu) */
-    struct pcapsrc_stats last;      /* counters already added to the front's */
+    _Alignas(XMALLOC_LINE) struct pcapsrc_stats last; /* (the reading thread's) counters
+                                                          already added to the front's */
 };
 
 struct par {
@@ -488,7 +493,7 @@ struct par *par_new(struct pcapsrc *front, struct sink *s, const struct pcapsrc_
         if (end != env && *end == '\0' && v > 0 && v <= PAR_PACKETS)
             p->max_packets = (size_t)v;
     }
-    p->w = xcalloc(n, sizeof *p->w);
+    p->w = xcalloc_line(n, sizeof *p->w);
     co = *o; /* with its defaults (pcapsrc_new) */
     co.threads = 1;
     co.total_mem = co.total_mem / n > 4096 ? co.total_mem / n : 4096;

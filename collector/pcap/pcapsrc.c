@@ -1211,7 +1211,7 @@ int pcapsrc_read_path(struct pcapsrc *ps, const char *path, char *err, size_t er
 
 struct pcapsrc *pcapsrc_new(struct sink *s, const struct pcapsrc_opts *opts)
 {
-    struct pcapsrc *ps = xcalloc(1, sizeof *ps);
+    struct pcapsrc *ps = xcalloc_line(1, sizeof *ps); /* a worker's: written by its thread */
 
     ps->sink = s;
     if (opts)
