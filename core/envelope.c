@@ -784,8 +784,99 @@ static int vclock_of(const struct jdoc *d, uint32_t v, struct vclock *vc)
     return vclock_parse(vc, s, n);
 }
 
-/* Sets one attribute from its winning value. Returns 0 when the value was not usable. */
-static int apply_attr(const struct jdoc *d, struct event *ev, int attr, const struct cand *c)
+/*
+ * The strings of the events one message gives (envelope_from_message_buf), valid until the
+ * next message: a few chunks, reused, so an event's dozen strings cost no malloc and free
+ * each. The emit callback borrows them (as it may keep nothing of the event anyway).
+ */
+#define STRPOOL_CHUNK (16u << 10)
+
+struct strchunk {
+    struct strchunk *next;
+    size_t used, cap;
+    char b[];
+};
+
+struct strpool {
+    struct strchunk *head; /* the chunk strings go to; older ones after it */
+};
+
+/* Room for n bytes and a NUL (set), in the pool. */
+static char *strpool_alloc(struct strpool *sp, size_t n)
+{
+    struct strchunk *c = sp->head;
+    char *o;
+
+    if (c == NULL || c->cap - c->used <= n) {
+        size_t cap = n < STRPOOL_CHUNK ? STRPOOL_CHUNK : n + 1;
+        c = xmalloc(sizeof *c + cap);
+        c->used = 0;
+        c->cap = cap;
+        c->next = sp->head;
+        sp->head = c;
+    }
+    o = c->b + c->used;
+    o[n] = '\0';
+    c->used += n + 1;
+    return o;
+}
+
+/* A NUL-terminated copy of the n bytes at s (no NUL among them), in the pool. */
+static char *strpool_put(struct strpool *sp, const char *s, size_t n)
+{
+    return memcpy(strpool_alloc(sp, n), s, n);
+}
+
+/* Forgets every string; one standard chunk is kept for the next message. */
+static void strpool_reset(struct strpool *sp)
+{
+    struct strchunk *c = sp->head, *keep = NULL, *next;
+
+    for (; c != NULL; c = next) {
+        next = c->next;
+        if (keep == NULL && c->cap == STRPOOL_CHUNK) {
+            keep = c;
+            continue;
+        }
+        free(c);
+    }
+    if (keep != NULL) {
+        keep->used = 0;
+        keep->next = NULL;
+    }
+    sp->head = keep;
+}
+
+/*
+ * Sets a string field of ev to s (n bytes, or up to a NUL, as event_set): in pool, or on
+ * the heap (the old value freed) when pool is NULL.
+ */
+static void ev_set(struct strpool *pool, char **field, const char *s, size_t n)
+{
+    if (pool == NULL)
+        event_set(field, s, n);
+    else
+        *field = s ? strpool_put(pool, s, strnlen(s, n)) : NULL;
+}
+
+/* The same for a string t already allocated (taken: freed, or kept as the field). */
+static void ev_take(struct strpool *pool, char **field, char *t)
+{
+    if (pool == NULL) {
+        free(*field);
+        *field = t;
+        return;
+    }
+    *field = t ? strpool_put(pool, t, strlen(t)) : NULL;
+    free(t);
+}
+
+/*
+ * Sets one attribute from its winning value, its strings in pool (NULL: the heap). Returns
+ * 0 when the value was not usable.
+ */
+static int apply_attr(const struct jdoc *d, struct event *ev, int attr, const struct cand *c,
+                      struct strpool *pool)
 {
     char num[40];
     const char *s;
@@ -796,7 +887,7 @@ static int apply_attr(const struct jdoc *d, struct event *ev, int attr, const st
         int64_t us;
         if (!scalar_text(d, c->v, &s, &n, num, sizeof num))
             return 0;
-        event_set(&ev->time_raw, s, n);
+        ev_set(pool, &ev->time_raw, s, n);
         if (jd_type(d, c->v) == JD_STRING) {
             if (timeparse_text(s, n, &us, NULL) != ES_OK)
                 us = ES_TIME_NONE;
@@ -816,14 +907,12 @@ static int apply_attr(const struct jdoc *d, struct event *ev, int attr, const st
             vclock_done(&vc);
             return 0;
         }
-        free(ev->vclock);
-        ev->vclock = vclock_to_json(&vc);
+        ev_take(pool, &ev->vclock, vclock_to_json(&vc));
         vclock_done(&vc);
         return 1;
     }
     case ENV_DATA:
-        free(ev->data);
-        ev->data = data_text(d, c->v, c->b64);
+        ev_take(pool, &ev->data, data_text(d, c->v, c->b64));
         ev->payload_hash = 0;
         return 1;
     case ENV_VERSION:
@@ -831,7 +920,7 @@ static int apply_attr(const struct jdoc *d, struct event *ev, int attr, const st
     default:
         if (!scalar_text(d, c->v, &s, &n, num, sizeof num))
             return 0;
-        event_set(str_field(ev, attr), s, n);
+        ev_set(pool, str_field(ev, attr), s, n);
         return 1;
     }
 }
@@ -1000,10 +1089,11 @@ static char *attrs_text(struct jobj obj, uint64_t keys, struct jobj extra, const
 /*
  * Normalises object obj of d into ev. fill: only attributes ev lacks are set and attrs is
  * left alone (used for header-carried attributes under a JSON body). extra: attributes to
- * keep in attrs besides obj's unmapped members (extra.d NULL: none).
+ * keep in attrs besides obj's unmapped members (extra.d NULL: none). The strings set go to
+ * pool, or (NULL) to the heap, the values they replace freed.
  */
 static void normalise(const struct envelope_map *map, const struct jdoc *d, uint32_t obj,
-                      struct event *ev, struct jobj extra, int fill)
+                      struct event *ev, struct jobj extra, int fill, struct strpool *pool)
 {
     struct cand c[SLOT_N];
     uint32_t nest[NEST_N] = {0, 0, 0};
@@ -1067,7 +1157,7 @@ static void normalise(const struct envelope_map *map, const struct jdoc *d, uint
             continue;
         if (fill && (a == ENV_DATA || !missing(ev, a)))
             continue;
-        if (apply_attr(d, ev, a, &c[a]))
+        if (apply_attr(d, ev, a, &c[a], pool))
             sk.v[sk.n++] = c[a].v;
     }
     if (fill)
@@ -1081,12 +1171,9 @@ static void normalise(const struct envelope_map *map, const struct jdoc *d, uint
         if (c[a].v != 0)
             sk.v[sk.n++] = c[a].v;
     }
-    {
-        /* extra may be a parse of the old attrs: free them only after. */
-        char *attrs = attrs_text((struct jobj){d, obj}, keys, extra, &sk, &c[SLOT_TRACEPARENT]);
-        free(ev->attrs);
-        ev->attrs = attrs;
-    }
+    /* extra may be a parse of the old attrs: they are freed only after (ev_take) */
+    ev_take(pool, &ev->attrs,
+            attrs_text((struct jobj){d, obj}, keys, extra, &sk, &c[SLOT_TRACEPARENT]));
 }
 
 int envelope_from_doc(const struct envelope_map *map, const struct jdoc *d, uint32_t obj,
@@ -1110,7 +1197,7 @@ int envelope_from_doc(const struct envelope_map *map, const struct jdoc *d, uint
         extra.d = &xd;
         extra.i = 0;
     }
-    normalise(map, d, obj, ev, extra, 0);
+    normalise(map, d, obj, ev, extra, 0, NULL);
     jdoc_done(&xd);
     return ES_OK;
 }
@@ -1242,6 +1329,7 @@ struct envelope_msgbuf {
     struct jdoc tdoc, bdoc; /* parsed: template attrs, body */
     struct jdoc rdoc, xdoc, pdoc; /* built: record, extra attrs, plain headers */
     int deep;          /* the body is JSON nested to the depth limit (see body_classify) */
+    struct strpool pool; /* the strings of the events of the current message */
 };
 
 struct envelope_msgbuf *envelope_msgbuf_new(void)
@@ -1274,6 +1362,8 @@ void envelope_msgbuf_free(struct envelope_msgbuf *b)
     jdoc_done(&b->rdoc);
     jdoc_done(&b->xdoc);
     jdoc_done(&b->pdoc);
+    strpool_reset(&b->pool);
+    free(b->pool.head);
     free(b);
 }
 
@@ -1917,36 +2007,37 @@ struct msg_ctx {
  */
 static int emit_one(struct msg_ctx *mc, const struct jdoc *d, uint32_t obj, long index)
 {
+    struct strpool *pool = &mc->b->pool;
     struct event ev;
-    int rc;
 
+    /* The template's strings are borrowed and what normalising sets is in the pool: the
+     * callback borrows the event, and nothing of it is freed here. */
     if (mc->tmpl != NULL)
-        envelope_copy_event(&ev, mc->tmpl);
+        ev = *mc->tmpl;
     else
         event_init(&ev);
-    free(ev.attrs);
     ev.attrs = NULL;
     if (index >= 0 && ev.location != NULL) {
         char num[24];
-        size_t n = strlen(ev.location), k = sizeof num, digits;
+        size_t n = strlen(ev.location), k = sizeof num, tail;
         unsigned long x = (unsigned long)index;
+        char *loc;
         do
             num[--k] = (char)('0' + x % 10);
         while ((x /= 10) != 0);
-        digits = sizeof num - k;
-        ev.location = xrealloc(ev.location, n + digits + 2);
-        ev.location[n] = '#';
-        memcpy(ev.location + n + 1, num + k, digits);
-        ev.location[n + 1 + digits] = '\0';
+        num[--k] = '#';
+        tail = sizeof num - k;
+        loc = strpool_alloc(pool, n + tail);
+        memcpy(loc, ev.location, n);
+        memcpy(loc + n, num + k, tail);
+        ev.location = loc;
     }
     if (d != NULL)
-        normalise(mc->map, d, obj, &ev, mc->extra, 0);
+        normalise(mc->map, d, obj, &ev, mc->extra, 0, pool);
     /* Header-carried attributes (AMQP message-id, ...) fill what the record lacks. */
     if (mc->plain != NULL)
-        normalise(mc->map, mc->plain, 0, &ev, (struct jobj){NULL, 0}, 1);
-    rc = mc->emit(mc->ctx, &ev);
-    event_done(&ev);
-    return rc;
+        normalise(mc->map, mc->plain, 0, &ev, (struct jobj){NULL, 0}, 1, pool);
+    return mc->emit(mc->ctx, &ev);
 }
 
 /* An event whose record is {"data": v} ({} when v is MV_DEL). */
@@ -2032,6 +2123,7 @@ int envelope_from_message_buf(struct envelope_msgbuf *b, const struct envelope_m
 
     if (why)
         *why = NULL;
+    strpool_reset(&b->pool); /* the last message's events are gone */
     headers_sort(b, &mh, binding, h, nh, tmpl, ta, nta);
     media_type(&mh);
     batch = ctype_is(&mh, "application/cloudevents-batch+json");

@@ -148,7 +148,7 @@ static void get_strs(const struct pout_list *l, const struct pout *o, const char
     }
 }
 
-int pout_event(struct pout_list *l, uint64_t kmaj, uint64_t kmin, struct event *ev)
+int pout_event(struct pout_list *l, uint64_t kmaj, uint64_t kmin, const struct event *ev)
 {
     struct pout *o = pout_push(l, kmaj, kmin);
     size_t i = 0;
@@ -162,7 +162,6 @@ int pout_event(struct pout_list *l, uint64_t kmaj, uint64_t kmin, struct event *
     o->payload_hash = ev->payload_hash;
     if (ev->location)
         o->loc_hash = event_hash(l->bytes + o->off, o->len[0]);
-    event_done(ev);
     return ES_OK;
 }
 

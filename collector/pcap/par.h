@@ -22,9 +22,9 @@
 
 /*
  * One output of a round, with its sort key: an event or a reject, its strings copied into
- * the list's byte buffer. Events are flattened there, and their fields freed, by the
- * worker that made them: a reading thread freeing every worker's many small strings made
- * malloc's arena locks the bottleneck.
+ * the list's byte buffer by the worker that made it (the event's own strings are the
+ * envelope's, reused for the next message; a design where the reading thread freed every
+ * worker's many small strings made malloc's arena locks the bottleneck).
  */
 struct pout {
     uint64_t kmaj, kmin; /* frame, then 0 (idle sweep before it) or 1 (the packet itself) */
@@ -52,8 +52,8 @@ void pout_get_event(const struct pout_list *l, const struct pout *o, struct even
 void pout_get_reject(const struct pout_list *l, const struct pout *o, const char **reason,
                      const char **detail, const void **excerpt, size_t *excerpt_len);
 
-/* Appends to l; ev's fields are freed (it is left empty). Never fails. */
-int pout_event(struct pout_list *l, uint64_t kmaj, uint64_t kmin, struct event *ev);
+/* Appends a copy of ev (borrowed) to l. Never fails. */
+int pout_event(struct pout_list *l, uint64_t kmaj, uint64_t kmin, const struct event *ev);
 int pout_reject(struct pout_list *l, uint64_t kmaj, uint64_t kmin, uint64_t first,
                 uint64_t last, const char *reason, const char *detail, const void *excerpt,
                 size_t excerpt_len);

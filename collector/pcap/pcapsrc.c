@@ -251,39 +251,25 @@ static int deliver_reject(struct pcapsrc *ps, uint64_t first, uint64_t last, con
 }
 
 /*
- * ev is the caller's to free when borrowed (and not changed: a numbered location goes into
- * a view of it), else taken over. Its location has loc_len bytes and hash loc_hash
- * (loc_number's stable: see there).
+ * ev is borrowed, and left as it is (a numbered location goes into a view of it). Its
+ * location has loc_len bytes and hash loc_hash (loc_number's stable: see there).
  */
-static int deliver_event(struct pcapsrc *ps, struct event *ev, int borrowed, size_t loc_len,
+static int deliver_event(struct pcapsrc *ps, const struct event *ev, size_t loc_len,
                          uint64_t loc_hash, int stable)
 {
     char loc[96];
-    struct event view;
+    struct event view = *ev;
     unsigned k;
-    int rc;
 
     if (ev->location &&
         (k = loc_number(ps, ev->location, loc_len, loc_hash, stable)) > 1) {
         snprintf(loc, sizeof loc, "%s#%u", ev->location, k); /* loc_len < 64 */
-        if (borrowed) {
-            view = *ev;
-            view.location = loc;
-            ev = &view;
-        } else {
-            event_set_str(&ev->location, loc);
-        }
+        view.location = loc;
     }
     ps->st.events++;
-    if (ps->ev_hook != NULL || ps->sink == NULL) {
-        rc = ps->ev_hook ? ps->ev_hook(ps->hook_ctx, ev) : ES_OK;
-        if (!borrowed)
-            event_done(ev);
-        return rc;
-    }
-    if (borrowed)
-        return sink_event_copy(ps->sink, ev);
-    return sink_event_take(ps->sink, ev);
+    if (ps->ev_hook != NULL || ps->sink == NULL)
+        return ps->ev_hook ? ps->ev_hook(ps->hook_ctx, &view) : ES_OK;
+    return sink_event_copy(ps->sink, &view);
 }
 
 int pcapsrc_deliver(struct pcapsrc *ps, const struct pout_list *l, const struct pout *o)
@@ -295,7 +281,7 @@ int pcapsrc_deliver(struct pcapsrc *ps, const struct pout_list *l, const struct 
 
     if (o->is_event) {
         pout_get_event(l, o, &ev);
-        return deliver_event(ps, &ev, 1, o->len[0], o->loc_hash, 1);
+        return deliver_event(ps, &ev, o->len[0], o->loc_hash, 1);
     }
     pout_get_reject(l, o, &reason, &detail, &excerpt, &excerpt_len);
     return deliver_reject(ps, o->first, o->last, reason, detail, excerpt, excerpt_len);
@@ -318,14 +304,14 @@ int pcapsrc_reject_frames(struct pcapsrc *ps, uint64_t first, uint64_t last, con
     return deliver_reject(ps, first, last, reason, detail, excerpt, excerpt_len);
 }
 
-int pcapsrc_emit_event(struct pcapsrc *ps, struct event *ev)
+int pcapsrc_emit_event(struct pcapsrc *ps, const struct event *ev)
 {
     size_t n;
 
     if (ps->out)
         return pout_event(ps->out, ps->kmaj, ps->kmin, ev);
     n = ev->location ? strlen(ev->location) : 0;
-    return deliver_event(ps, ev, 0, n, ev->location ? event_hash(ev->location, n) : 0, 0);
+    return deliver_event(ps, ev, n, ev->location ? event_hash(ev->location, n) : 0, 0);
 }
 
 static int reject_frame(struct pcapsrc *ps, const char *reason, const char *detail,

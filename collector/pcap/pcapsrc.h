@@ -109,8 +109,11 @@ void pcapsrc_set_default_opts(const struct pcapsrc_opts *opts);
 int pcapsrc_reject_frames(struct pcapsrc *ps, uint64_t first, uint64_t last, const char *reason,
                           const char *detail, const void *excerpt,
                           size_t excerpt_len) ES_WARN_UNUSED;
-/* Hands one event over (location made unique with "#k" when several share it). */
-int pcapsrc_emit_event(struct pcapsrc *ps, struct event *ev) ES_WARN_UNUSED;
+/*
+ * Hands one event over (location made unique with "#k" when several share it). ev is
+ * borrowed: left as it is, its strings copied where they are kept.
+ */
+int pcapsrc_emit_event(struct pcapsrc *ps, const struct event *ev) ES_WARN_UNUSED;
 /* Counters, writable. */
 struct pcapsrc_stats *pcapsrc_counters(struct pcapsrc *ps);
 /* 1 when the sink asks collectors to stop (Ctrl-C). */
