@@ -740,9 +740,13 @@ static int is_blank(int ch)
     return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
 }
 
-/* The data attribute: JSON text; a string that holds a JSON object or array is parsed. */
-static char *data_text(const struct jdoc *d, uint32_t v, int b64)
+/*
+ * Writes the data attribute into out (emptied first): JSON text; a string that holds a JSON
+ * object or array is parsed.
+ */
+static void data_text(struct jbuf *out, const struct jdoc *d, uint32_t v, int b64)
 {
+    out->len = 0;
     if (jd_type(d, v) == JD_STRING && !b64) {
         size_t n, i = 0;
         const char *s = jd_str(d, v, &n);
@@ -750,16 +754,17 @@ static char *data_text(const struct jdoc *d, uint32_t v, int b64)
             i++;
         if (i < n && (s[i] == '{' || s[i] == '[')) {
             struct jdoc inner;
-            char *t = NULL;
+            int ok;
             jdoc_init(&inner);
-            if (jdoc_parse(&inner, s, n, 0, 0) == ES_OK)
-                t = json_text(&inner, 0);
+            ok = jdoc_parse(&inner, s, n, 0, 0) == ES_OK;
+            if (ok)
+                (void)jb_value(out, &inner, 0, NULL, 0);
             jdoc_done(&inner);
-            if (t != NULL)
-                return t;
+            if (ok)
+                return;
         }
     }
-    return json_text(d, v);
+    (void)jb_value(out, d, v, NULL, 0);
 }
 
 /* A vector clock from an object, or from a string holding one ("a:1,b:2" or JSON). */
@@ -799,6 +804,7 @@ struct strchunk {
 
 struct strpool {
     struct strchunk *head; /* the chunk strings go to; older ones after it */
+    struct jbuf text;      /* where data and attrs are written before they go in */
 };
 
 /* Room for n bytes and a NUL (set), in the pool. */
@@ -872,6 +878,30 @@ static void ev_take(struct strpool *pool, char **field, char *t)
 }
 
 /*
+ * Where data or attrs text is written for a field: the pool's buffer, or (pool NULL) a
+ * fresh one, *fresh, whose text becomes the field (ev_text).
+ */
+static struct jbuf *text_buf(struct strpool *pool, struct jbuf *fresh)
+{
+    fresh->p = NULL;
+    fresh->len = fresh->cap = 0;
+    return pool != NULL ? &pool->text : fresh;
+}
+
+/* Sets a string field of ev to the text in t (keep 0: to NULL), t from text_buf. */
+static void ev_text(struct strpool *pool, char **field, struct jbuf *t, int keep)
+{
+    if (pool != NULL) {
+        *field = keep ? strpool_put(pool, t->p, t->len) : NULL;
+        return;
+    }
+    free(*field);
+    *field = keep ? t->p : NULL;
+    if (!keep)
+        free(t->p);
+}
+
+/*
  * Sets one attribute from its winning value, its strings in pool (NULL: the heap). Returns
  * 0 when the value was not usable.
  */
@@ -911,10 +941,13 @@ static int apply_attr(const struct jdoc *d, struct event *ev, int attr, const st
         vclock_done(&vc);
         return 1;
     }
-    case ENV_DATA:
-        ev_take(pool, &ev->data, data_text(d, c->v, c->b64));
+    case ENV_DATA: {
+        struct jbuf fresh, *t = text_buf(pool, &fresh);
+        data_text(t, d, c->v, c->b64);
+        ev_text(pool, &ev->data, t, 1);
         ev->payload_hash = 0;
         return 1;
+    }
     case ENV_VERSION:
         return 0; /* no column: kept in attrs under its own name */
     default:
@@ -1011,20 +1044,20 @@ static uint32_t filtered_get(const struct jdoc *d, uint32_t obj, uint64_t filter
 /*
  * Writes attrs: the hoisted trace context, obj's members minus the consumed ones, then the
  * members of extra (transport attributes) whose key obj does not have. Objects present in
- * both are merged (obj's members first). NULL when there is nothing to keep. keys: obj's
- * key filter.
+ * both are merged (obj's members first), into b (emptied first). Returns 0 when there is
+ * nothing to keep. keys: obj's key filter.
  */
-static char *attrs_text(struct jobj obj, uint64_t keys, struct jobj extra, const struct skip *sk,
-                        const struct cand *trace)
+static int attrs_text(struct jbuf *b, struct jobj obj, uint64_t keys, struct jobj extra,
+                      const struct skip *sk, const struct cand *trace)
 {
     static const char *const trace_key[2] = {"traceparent", "tracestate"};
     const struct jdoc *d = obj.d, *xd = extra.d;
-    struct jbuf b = {NULL, 0, 0};
     size_t klen, wrote = 0, i;
     const char *key;
     uint32_t m;
 
-    jb_putc(&b, '{');
+    b->len = 0;
+    jb_putc(b, '{');
     /* Trace context first, from the record (any level) or else from the transport. */
     for (i = 0; i < 2; i++) {
         size_t tlen = strlen(trace_key[i]);
@@ -1037,30 +1070,30 @@ static char *attrs_text(struct jobj obj, uint64_t keys, struct jobj extra, const
         if (t == 0)
             continue;
         if (wrote++)
-            jb_putc(&b, ',');
-        jb_str(&b, trace_key[i], tlen);
-        jb_putc(&b, ':');
-        (void)jb_value(&b, td, t, NULL, 1);
+            jb_putc(b, ',');
+        jb_str(b, trace_key[i], tlen);
+        jb_putc(b, ':');
+        (void)jb_value(b, td, t, NULL, 1);
     }
     jd_foreach(d, obj.i, m)
     {
-        size_t mark = b.len;
+        size_t mark = b->len;
         uint32_t x;
         if (skip_has(sk, m))
             continue;
         if (wrote)
-            jb_putc(&b, ',');
-        jb_member(&b, d, m);
+            jb_putc(b, ',');
+        jb_member(b, d, m);
         x = 0;
         if (xd != NULL && jd_type(d, m) == JD_OBJECT) { /* objects on both sides merge */
             key = jd_key(d, m, &klen);
             x = jd_get(xd, extra.i, key, klen);
         }
         if (x != 0 && jd_type(xd, x) == JD_OBJECT) {
-            jb_merged(&b, d, m, xd, x, sk);
-        } else if (!jb_value(&b, d, m, sk, 1)) {
-            b.len = mark;
-            b.p[mark] = '\0';
+            jb_merged(b, d, m, xd, x, sk);
+        } else if (!jb_value(b, d, m, sk, 1)) {
+            b->len = mark;
+            b->p[mark] = '\0';
             continue;
         }
         wrote++;
@@ -1073,17 +1106,13 @@ static char *attrs_text(struct jobj obj, uint64_t keys, struct jobj extra, const
                 cstr_is(key, klen, trace_key[1]))
                 continue;
             if (wrote++)
-                jb_putc(&b, ',');
-            jb_member(&b, xd, m);
-            (void)jb_value(&b, xd, m, NULL, 1);
+                jb_putc(b, ',');
+            jb_member(b, xd, m);
+            (void)jb_value(b, xd, m, NULL, 1);
         }
     }
-    jb_putc(&b, '}');
-    if (wrote == 0) {
-        free(b.p);
-        return NULL;
-    }
-    return b.p;
+    jb_putc(b, '}');
+    return wrote > 0;
 }
 
 /*
@@ -1171,9 +1200,12 @@ static void normalise(const struct envelope_map *map, const struct jdoc *d, uint
         if (c[a].v != 0)
             sk.v[sk.n++] = c[a].v;
     }
-    /* extra may be a parse of the old attrs: they are freed only after (ev_take) */
-    ev_take(pool, &ev->attrs,
-            attrs_text((struct jobj){d, obj}, keys, extra, &sk, &c[SLOT_TRACEPARENT]));
+    {
+        /* extra may be a parse of the old attrs: they are freed only after (ev_text) */
+        struct jbuf fresh, *t = text_buf(pool, &fresh);
+        int keep = attrs_text(t, (struct jobj){d, obj}, keys, extra, &sk, &c[SLOT_TRACEPARENT]);
+        ev_text(pool, &ev->attrs, t, keep);
+    }
 }
 
 int envelope_from_doc(const struct envelope_map *map, const struct jdoc *d, uint32_t obj,
@@ -1364,6 +1396,7 @@ void envelope_msgbuf_free(struct envelope_msgbuf *b)
     jdoc_done(&b->pdoc);
     strpool_reset(&b->pool);
     free(b->pool.head);
+    free(b->pool.text.p);
     free(b);
 }
 
