@@ -60,13 +60,13 @@ struct slot {
 };
 
 struct worker {
-    struct par *p;
-    pthread_t th;
-    struct pcapsrc *ps;             /* its own TCP table and decoders */
     struct slot slot[PAR_RING];
-    uint64_t done;                  /* rounds finished (under p->mu) */
-    _Alignas(XMALLOC_LINE) struct pcapsrc_stats last; /* (the reading thread's) counters
-                                                          already added to the front's */
+    /* the reading thread's: counters already added to the front's (a line of their own) */
+    _Alignas(XMALLOC_LINE) struct pcapsrc_stats last;
+    _Alignas(XMALLOC_LINE) struct par *p;
+    pthread_t th;
+    struct pcapsrc *ps; /* its own TCP table and decoders */
+    uint64_t done;      /* rounds finished (under p->mu) */
 };
 
 struct par {
