@@ -168,13 +168,21 @@ void decoders_reject(struct dec_msg *m, size_t msg_len, const char *reason, cons
         m->rc = rc;
 }
 
+/* strcmp for attribute keys, deciding most pairs by their first bytes without a call. */
+static int key_cmp(const char *a, const char *b)
+{
+    if (a[0] != b[0])
+        return (unsigned char)a[0] - (unsigned char)b[0];
+    return strcmp(a, b);
+}
+
 /* The entry for key in a: the existing one (replaced), else a new one; NULL when full. */
 static struct envelope_tattr *dec_attr_slot(struct dec_attrs *a, const char *key)
 {
     size_t i;
 
     for (i = 0; i < a->n; i++)
-        if (strcmp(a->a[i].key, key) == 0)
+        if (key_cmp(a->a[i].key, key) == 0)
             return &a->a[i];
     if (a->n == DEC_MAX_ATTRS)
         return NULL;
@@ -240,7 +248,7 @@ static void attrs_sort(struct dec_attrs *a)
 
     for (i = 1; i < a->n; i++) {
         struct envelope_tattr x = a->a[i];
-        for (j = i; j > 0 && strcmp(a->a[j - 1].key, x.key) > 0; j--)
+        for (j = i; j > 0 && key_cmp(a->a[j - 1].key, x.key) > 0; j--)
             a->a[j] = a->a[j - 1];
         a->a[j] = x;
     }
