@@ -39,6 +39,7 @@ struct sink_item {
 };
 
 struct sink_impl {
+    struct sink *sink;
     pthread_t thread;
     int threaded;                 /* the writer thread runs */
     pthread_mutex_t mu;           /* guards everything below */
@@ -127,8 +128,8 @@ static void writer_commit(struct sink *s, struct sink_impl *w)
  */
 static void *writer_main(void *arg)
 {
-    struct sink *s = arg;
-    struct sink_impl *w = s->priv;
+    struct sink_impl *w = arg;
+    struct sink *s = w->sink;
     struct sink_item *batch = xmalloc(SINK_TAKE * sizeof *batch);
     struct timespec ts;
     size_t n, i, keep;
@@ -257,12 +258,14 @@ static struct sink_impl *impl(struct sink *s)
     pthread_mutex_init(&w->store_mu, NULL);
     pthread_cond_init(&w->not_empty, NULL);
     pthread_cond_init(&w->changed, NULL);
-    s->priv = w;
+    w->sink = s;
     /* Signals (Ctrl-C) stay with the collector's thread. */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    w->threaded = pthread_create(&w->thread, NULL, writer_main, s) == 0;
+    w->threaded = pthread_create(&w->thread, NULL, writer_main, w) == 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    /* published whole: sink_commit may look from another thread (drain) */
+    __atomic_store_n(&s->priv, w, __ATOMIC_RELEASE);
     return w;
 }
 
@@ -320,7 +323,7 @@ static int enqueue(struct sink *s, struct sink_item *it)
  */
 static int drain(struct sink *s, int commit, int producer)
 {
-    struct sink_impl *w = s->priv;
+    struct sink_impl *w = __atomic_load_n(&s->priv, __ATOMIC_ACQUIRE);
     uint64_t gen;
     size_t n = 0;
     int rc;

@@ -15,6 +15,7 @@
  */
 #include "collector/pcap/dec_kafka.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,25 +157,29 @@ static void skip_tags(struct cursor *c, int flex)
 }
 
 /* CRC-32C (Castagnoli), reflected polynomial 0x82F63B78, as record batches use. */
+static uint32_t crc32c_table[256];
+static pthread_once_t crc32c_once = PTHREAD_ONCE_INIT; /* decoders run on worker threads */
+
+static void crc32c_init(void)
+{
+    uint32_t k, j, v;
+
+    for (k = 0; k < 256; k++) {
+        v = k;
+        for (j = 0; j < 8; j++)
+            v = v & 1 ? (v >> 1) ^ 0x82f63b78u : v >> 1;
+        crc32c_table[k] = v;
+    }
+}
+
 static uint32_t crc32c(const uint8_t *p, size_t n)
 {
-    static uint32_t table[256];
-    static int ready;
     uint32_t crc = 0xffffffffu;
     size_t i;
 
-    if (!ready) {
-        uint32_t k, j, v;
-        for (k = 0; k < 256; k++) {
-            v = k;
-            for (j = 0; j < 8; j++)
-                v = v & 1 ? (v >> 1) ^ 0x82f63b78u : v >> 1;
-            table[k] = v;
-        }
-        ready = 1;
-    }
+    (void)pthread_once(&crc32c_once, crc32c_init);
     for (i = 0; i < n; i++)
-        crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+        crc = crc32c_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
     return crc ^ 0xffffffffu;
 }
 
