@@ -26,7 +26,7 @@ static volatile sig_atomic_t analyze_stop;
 static void on_sigint(int sig)
 {
     (void)sig;
-    analyze_stop = 1;
+    __atomic_store_n(&analyze_stop, 1, __ATOMIC_RELAXED); /* read by other threads too */
 }
 
 static int parse_seconds(const char *opt, const char *v, int64_t *out)

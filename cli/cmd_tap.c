@@ -19,7 +19,7 @@ static volatile sig_atomic_t tap_stop;
 static void on_signal(int sig)
 {
     (void)sig;
-    tap_stop = 1;
+    __atomic_store_n(&tap_stop, 1, __ATOMIC_RELAXED); /* read by other threads too */
 }
 
 static void on_notice(void *ctx, const char *uri, const char *msg)

@@ -96,10 +96,11 @@ int sink_commit(struct sink *s) ES_WARN_UNUSED;
 int sink_bulk_begin(struct sink *s, uint64_t expect) ES_WARN_UNUSED;
 int sink_bulk_end(struct sink *s) ES_WARN_UNUSED;
 
-/* 1 when the collector should stop (Ctrl-C). */
+/* 1 when the collector should stop (Ctrl-C), from any thread (the flag is read atomically,
+ * as the signal handlers set it). */
 static inline int sink_stopping(const struct sink *s)
 {
-    return s->stop != NULL && *s->stop != 0;
+    return s->stop != NULL && __atomic_load_n(s->stop, __ATOMIC_RELAXED) != 0;
 }
 
 #endif

@@ -538,7 +538,10 @@ int tap_hub_add_replay(struct tap_hub *h, int format, FILE *in, const char *name
 
 void tap_hub_set_limit(struct tap_hub *h, uint64_t count)
 {
+    /* under the lock deliveries read it with: a client library's thread may deliver already */
+    pthread_mutex_lock(&h->mu);
     h->limit = count;
+    pthread_mutex_unlock(&h->mu);
 }
 
 static void *tap_thread(void *arg)
