@@ -257,12 +257,13 @@ static int run_finish(struct worker *w, struct slot *s)
 static void prefetch_pin(const struct slot *s, const struct pin *in)
 {
 #if defined(__GNUC__)
-    const uint8_t *p = s->bytes + in->off;
     size_t k;
 
     __builtin_prefetch(in);
+    if (in->len == 0)
+        return; /* (bytes may still be NULL) */
     for (k = 0; k < in->len && k < 512; k += 64)
-        __builtin_prefetch(p + k);
+        __builtin_prefetch(s->bytes + in->off + k);
 #else
     (void)s;
     (void)in;
