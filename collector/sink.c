@@ -510,11 +510,11 @@ int sink_event_copy(struct sink *s, const struct event *ev)
     i = 0;
 #define X(f)                                                                                       \
     it.ev.f = len[i] ? memcpy(p, ev->f, len[i]) : NULL;                                            \
+    if (&it.ev.f == &it.ev.data && len[i] > 0)                                                     \
+        datalen = len[i] - 1; /* (measured above) */                                               \
     p += len[i++];
     EVENT_STR_FIELDS(X)
 #undef X
-    if (ev->data != NULL)
-        datalen = strlen(it.ev.data);
     if (s->no_payload)
         it.ev.data = NULL; /* (its copy is never read) */
     /* Hashed here, on the producer's thread: the writer's thread is the busier one. */

@@ -56,14 +56,38 @@ static inline size_t ascii_first(uint64_t flags)
 #endif
 }
 
-/* Length of the run at s (n bytes) of bytes 0x01..0x7f: ASCII without NUL. */
-static inline size_t ascii_run(const void *s, size_t n)
+/* The runs ascii_scan measures: what ends each. */
+enum ascii_stop {
+    ASCII_STOP_NUL_HIGH,  /* NUL and bytes from 0x80 up (ascii_run) */
+    ASCII_STOP_JSON,      /* control bytes, '"', '\\' (a JSON string's bytes as they are) */
+    ASCII_STOP_JSON_HIGH  /* the same and bytes from 0x80 up */
+};
+
+/* Flags (nonzero) for the bytes of x that end a run of kind stop. */
+static inline uint64_t ascii_stops(uint64_t x, enum ascii_stop stop)
+{
+    if (stop == ASCII_STOP_NUL_HIGH)
+        return (x & ASCII_HIGH) | ascii_has_below(x, 1);
+    return (stop == ASCII_STOP_JSON_HIGH ? x & ASCII_HIGH : 0) | ascii_has_below(x, 0x20) |
+           ascii_has_byte(x, '"') | ascii_has_byte(x, '\\');
+}
+
+/* 1 when byte c ends a run of kind stop (ascii_stops, one byte). */
+static inline int ascii_stops_at(unsigned char c, enum ascii_stop stop)
+{
+    if (stop == ASCII_STOP_NUL_HIGH)
+        return c == 0 || c >= 0x80;
+    return c < 0x20 || c == '"' || c == '\\' || (stop == ASCII_STOP_JSON_HIGH && c >= 0x80);
+}
+
+/* Length of the run at s (n bytes) that no byte of kind stop ends. */
+static inline size_t ascii_scan(const void *s, size_t n, enum ascii_stop stop)
 {
     const unsigned char *p = s;
     size_t i = 0;
 
     for (; n - i >= 8; i += 8) {
-        uint64_t x = ascii_load8(p + i), f = (x & ASCII_HIGH) | ascii_has_below(x, 1);
+        uint64_t f = ascii_stops(ascii_load8(p + i), stop);
         if (f) {
             size_t k = ascii_first(f);
             if (k < 8)
@@ -73,12 +97,18 @@ static inline size_t ascii_run(const void *s, size_t n)
     }
     if (i < n && n >= 8 && ascii_first(1) == 0) {
         /* the last word, overlapping bytes already passed (which raise no flag) */
-        uint64_t x = ascii_load8(p + n - 8), f = (x & ASCII_HIGH) | ascii_has_below(x, 1);
+        uint64_t f = ascii_stops(ascii_load8(p + n - 8), stop);
         return f ? n - 8 + ascii_first(f) : n;
     }
-    while (i < n && p[i] - 1u < 0x7fu)
+    while (i < n && !ascii_stops_at(p[i], stop))
         i++;
     return i;
+}
+
+/* Length of the run at s (n bytes) of bytes 0x01..0x7f: ASCII without NUL. */
+static inline size_t ascii_run(const void *s, size_t n)
+{
+    return ascii_scan(s, n, ASCII_STOP_NUL_HIGH);
 }
 
 /*
@@ -87,31 +117,7 @@ static inline size_t ascii_run(const void *s, size_t n)
  */
 static inline size_t ascii_json_run(const void *s, size_t n, int high)
 {
-    const unsigned char *p = s;
-    uint64_t hi = high ? 0 : ASCII_HIGH;
-    size_t i = 0;
-
-    for (; n - i >= 8; i += 8) {
-        uint64_t x = ascii_load8(p + i);
-        uint64_t f = (x & hi) | ascii_has_below(x, 0x20) | ascii_has_byte(x, '"') |
-                     ascii_has_byte(x, '\\');
-        if (f) {
-            size_t k = ascii_first(f);
-            if (k < 8)
-                return i + k;
-            break;
-        }
-    }
-    if (i < n && n >= 8 && ascii_first(1) == 0) {
-        /* the last word, overlapping bytes already passed (which raise no flag) */
-        uint64_t x = ascii_load8(p + n - 8);
-        uint64_t f = (x & hi) | ascii_has_below(x, 0x20) | ascii_has_byte(x, '"') |
-                     ascii_has_byte(x, '\\');
-        return f ? n - 8 + ascii_first(f) : n;
-    }
-    while (i < n && p[i] >= 0x20 && p[i] != '"' && p[i] != '\\' && (high || p[i] < 0x80))
-        i++;
-    return i;
+    return ascii_scan(s, n, high ? ASCII_STOP_JSON : ASCII_STOP_JSON_HIGH);
 }
 
 /* The 8 bytes of x with 'A'..'Z' made lowercase (bytes from 0x80 up left as they are). */

@@ -895,10 +895,11 @@ static void ev_text(struct strpool *pool, char **field, struct jbuf *t, int keep
         *field = keep ? strpool_put(pool, t->p, t->len) : NULL;
         return;
     }
-    free(*field);
-    *field = keep ? t->p : NULL;
-    if (!keep)
+    if (!keep) {
         free(t->p);
+        t->p = NULL;
+    }
+    ev_take(NULL, field, t->p); /* the fresh buffer becomes the field */
 }
 
 /*
@@ -1847,9 +1848,10 @@ static void attrs_values(struct envelope_msgbuf *b, const struct envelope_tattr 
 }
 
 /*
- * extra starts as the template's attrs (or the transport attributes ta), parsed with jdoc;
- * an object jdoc refuses but jansson's json_loads takes (duplicate keys: the last value
- * wins, in the first one's place) goes through jansson once, so that both read the same.
+ * extra starts as the template's attrs, parsed with jdoc (or, with none, the transport
+ * attributes ta as values); an object jdoc refuses but jansson's json_loads takes
+ * (duplicate keys: the last value wins, in the first one's place) goes through jansson
+ * once, so that both read the same.
  */
 static void msg_template(struct envelope_msgbuf *b, const struct event *tmpl,
                          const struct envelope_tattr *ta, size_t nta)

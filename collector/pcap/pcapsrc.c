@@ -190,6 +190,15 @@ static void frames_loc(char *buf, size_t len, uint64_t first, uint64_t last)
                  (unsigned long long)last);
 }
 
+void pcapsrc_loc_pin(struct pcapsrc *ps)
+{
+    if (ps->last_p == NULL || ps->last_p == ps->last_loc)
+        return;
+    memcpy(ps->last_loc, ps->last_p, ps->last_len);
+    ps->last_loc[ps->last_len] = '\0';
+    ps->last_p = ps->last_loc;
+}
+
 /*
  * Numbers the records that share one location (a Kafka batch, a CloudEvents batch): the
  * second and later become "LOC#2", "LOC#3"..., events and rejects alike, in order, so no
@@ -208,26 +217,13 @@ static unsigned loc_number(struct pcapsrc *ps, const char *loc, size_t n, uint64
     if (ps->last_p != NULL && h == ps->last_hash && n == ps->last_len &&
         memcmp(loc, ps->last_p, n) == 0)
         return ++ps->loc_count;
-    if (stable) {
-        ps->last_p = loc;
-    } else {
-        memcpy(ps->last_loc, loc, n);
-        ps->last_loc[n] = '\0';
-        ps->last_p = ps->last_loc;
-    }
+    ps->last_p = loc;
     ps->last_len = n;
     ps->last_hash = h;
     ps->loc_count = 1;
+    if (!stable)
+        pcapsrc_loc_pin(ps);
     return 1;
-}
-
-void pcapsrc_loc_pin(struct pcapsrc *ps)
-{
-    if (ps->last_p == NULL || ps->last_p == ps->last_loc)
-        return;
-    memcpy(ps->last_loc, ps->last_p, ps->last_len);
-    ps->last_loc[ps->last_len] = '\0';
-    ps->last_p = ps->last_loc;
 }
 
 static int deliver_reject(struct pcapsrc *ps, uint64_t first, uint64_t last, const char *reason,
